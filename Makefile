@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv course workflow site test lint format bench clean
+.PHONY: help venv course workflow site site-instructor test lint format bench clean
 
 help:
 	@echo "make course   run the course end to end through the local sandbox"
@@ -32,8 +32,14 @@ course: $(STAMP)
 workflow: $(STAMP)
 	$(PY) -m sagelab.course --only 08-capstone
 
+# The sagelab_book extension writes the lab pages (student edition unless
+# SAGELAB_EDITION=instructor) before Jupyter Book reads _toc.yml.
 site: $(STAMP)
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	SAGELAB_EDITION=student $(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# Same site with solutions and hidden tests, in _build/instructor/_build/html: never publish it to students.
+site-instructor: $(STAMP)
+	SAGELAB_EDITION=instructor $(VENV)/bin/jupyter-book build . -W -n --keep-going --path-output _build/instructor
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
