@@ -1,0 +1,45 @@
+"""The sandbox's SageMaker backend: moto's, with real training, hosting and more.
+
+Each account and region gets one backend (moto's `BackendDict` creates them), and each
+resource family keeps its state on it. Operations that moto only mocks are handled by
+the families; everything else (experiments, pipelines, ...) stays moto's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.sagemaker.models import SageMakerModelBackend
+
+from .exceptions import ValidationException
+from .hosting.service import Hosting
+from .training.service import TrainingJobs
+
+
+class SandboxSageMakerBackend(SageMakerModelBackend):
+    def __init__(self, region_name: str, account_id: str) -> None:
+        super().__init__(region_name, account_id)
+        self.training = TrainingJobs(self)
+        self.hosting = Hosting(self)
+
+    @property
+    def _url_module(self) -> Any:
+        from . import urls
+
+        return urls
+
+    def _get_resource_from_arn(self, arn: str) -> Any:
+        """Resolve the ARNs of the sandbox's own resources for the tagging operations."""
+        resource_type, _, name = arn.split(":")[-1].partition("/")
+        families: dict[str, dict[str, Any]] = {
+            "training-job": self.training.jobs,
+            "model": self.hosting.models,
+            "endpoint-config": self.hosting.configs,
+            "endpoint": self.hosting.endpoints,
+        }
+        if resource_type in families:
+            resource = families[resource_type].get(name.lower())
+            if resource is None:
+                raise ValidationException(f"Could not find {resource_type} with name {name}")
+            return resource
+        return super()._get_resource_from_arn(arn)

@@ -1,0 +1,77 @@
+"""The training job's CloudWatch log stream and the metrics SageMaker parses out of it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+from ..lifecycle import utcnow
+from ..services import LogStreamWriter, put_metrics
+from .models import TrainingJob
+
+logger = logging.getLogger(__name__)
+
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
+
+
+class TrainingLog:
+    """Write container output as CloudWatch Logs saves it and extract metrics from it.
+
+    CloudWatch stores a tab as the text `#011`, and the metric regexes of built-in
+    algorithms expect exactly that, so tabs are converted before matching.
+    """
+
+    def __init__(self, job: TrainingJob, metric_definitions: list[dict[str, str]]) -> None:
+        epoch = int(job.creation_time.timestamp())
+        self.job = job
+        self.stream = f"{job.name}/algo-1-{epoch}"
+        self._writer = LogStreamWriter(job.account_id, job.region, LOG_GROUP, self.stream)
+        self._metrics = [
+            (definition["Name"], re.compile(definition["Regex"]))
+            for definition in metric_definitions
+        ]
+        self._latest: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def write(self, line: str) -> None:
+        message = line.rstrip("\n").replace("\t", "#011")
+        self._writer.write([message])
+        self._extract_metrics(message)
+
+    def final_metrics(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._latest.values())
+
+    def _extract_metrics(self, message: str) -> None:
+        found: list[dict[str, Any]] = []
+        for name, regex in self._metrics:
+            match = regex.search(message)
+            if match is None or not match.groups():
+                continue
+            try:
+                value = float(match.group(1))
+            except ValueError:
+                continue
+            found.append({"MetricName": name, "Value": value, "Timestamp": utcnow()})
+        if not found:
+            return
+        with self._lock:
+            for datapoint in found:
+                self._latest[datapoint["MetricName"]] = datapoint
+        put_metrics(
+            self.job.account_id,
+            self.job.region,
+            METRICS_NAMESPACE,
+            [
+                {
+                    "MetricName": datapoint["MetricName"],
+                    "Value": datapoint["Value"],
+                    "Unit": "None",
+                    "Dimensions": [{"Name": "TrainingJobName", "Value": self.job.name}],
+                }
+                for datapoint in found
+            ],
+        )

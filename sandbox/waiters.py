@@ -1,0 +1,48 @@
+"""Fast botocore waiters for the local sandbox.
+
+The service's waiters poll every 30 to 120 seconds because real jobs take minutes. In
+the sandbox a job ends within seconds, so the local session loads a copy of botocore's
+waiter definitions with a short delay and the same total wait (Delay x MaxAttempts).
+botocore's loader looks in the session's search paths before its bundled data, so the
+copy shadows the original for clients of that session (and of sessions created after
+AWS_DATA_PATH is set).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+
+LOCAL_DELAY_SECONDS = 0.2
+SERVICES = ("sagemaker",)
+
+
+def fast_waiter_path() -> Path:
+    """Write the fast waiter models once per process and return their search path."""
+    root = Path(tempfile.gettempdir()) / f"sagelab-waiters-{os.getpid()}"
+    for service in SERVICES:
+        _write_service_waiters(root, service)
+    return root
+
+
+def _write_service_waiters(root: Path, service: str) -> None:
+    loader = botocore.session.get_session().get_component("data_loader")
+    api_version = loader.determine_latest_version(service, "waiters-2")
+    target = root / service / api_version / "waiters-2.json"
+    if target.exists():
+        return
+    model: dict[str, Any] = loader.load_service_model(service, "waiters-2", api_version)
+    for waiter in model["waiters"].values():
+        total = waiter["delay"] * waiter["maxAttempts"]
+        waiter["delay"] = LOCAL_DELAY_SECONDS
+        waiter["maxAttempts"] = math.ceil(total / LOCAL_DELAY_SECONDS)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".tmp")
+    temporary.write_text(json.dumps(model))
+    temporary.replace(target)
