@@ -1,0 +1,71 @@
+"""Builders of small /opt/ml-shaped job folders for the XGBoost algorithm tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+JobBuilder = Callable[..., Path]
+
+
+def binary_data(rows: int = 300, features: int = 4, seed: int = 0) -> np.ndarray:
+    """Return rows of ``label, features...`` for a learnable binary problem."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, features))
+    y = (x[:, 0] + 0.5 * x[:, 1] + rng.normal(scale=0.5, size=rows) > 0).astype(float)
+    return np.column_stack([y, x])
+
+
+def csv_text(table: np.ndarray) -> str:
+    """Format a table as CSV without a header, as SageMaker expects."""
+    return "".join(",".join(repr(float(v)) for v in row) + "\n" for row in table)
+
+
+@pytest.fixture
+def make_job(tmp_path: Path) -> JobBuilder:
+    """Return a function that writes a job folder and returns its path.
+
+    ``channels`` maps a channel name to ``(content_type or None, {relative path: bytes or str})``.
+    """
+
+    def build(
+        hyperparameters: dict[str, str],
+        channels: dict[str, tuple[str | None, dict[str, bytes | str]]],
+        hosts: int = 1,
+    ) -> Path:
+        job = tmp_path / "job"
+        config = job / "input" / "config"
+        config.mkdir(parents=True)
+        (job / "model").mkdir()
+        (job / "output").mkdir()
+        (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
+        data_config = {}
+        for name, (content_type, files) in channels.items():
+            settings = {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated"}
+            if content_type is not None:
+                settings["ContentType"] = content_type
+            data_config[name] = settings
+            folder = job / "input" / "data" / name
+            folder.mkdir(parents=True)
+            for relative, content in files.items():
+                path = folder / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(content, str):
+                    path.write_text(content)
+                else:
+                    path.write_bytes(content)
+        (config / "inputdataconfig.json").write_text(json.dumps(data_config))
+        host_names = [f"algo-{i}" for i in range(1, hosts + 1)]
+        resources = {
+            "current_host": "algo-1",
+            "hosts": host_names,
+            "network_interface_name": "eth0",
+        }
+        (config / "resourceconfig.json").write_text(json.dumps(resources))
+        return job
+
+    return build
