@@ -67,7 +67,7 @@ CREDIT_NOISE = 0.085
 POSTAL_PROBABILITIES = np.array([0.694, 0.012, 0.246, 0.048])
 
 # Log-odds of OUTCOME = 1. Arrays are indexed by the category code of their column.
-OUTCOME_INTERCEPT = -1.85
+OUTCOME_INTERCEPT = -1.80
 OUTCOME_AGE_EFFECT = np.array([0.9, 0.3, 0.0, 0.1])
 OUTCOME_EXPERIENCE_EFFECT = np.array([1.9, 0.6, 0.0, -0.4])
 OUTCOME_INCOME_EFFECT = np.array([0.2, 0.1, 0.0, -0.1])
@@ -150,11 +150,11 @@ def _draw_vehicle(rng: np.random.Generator, person: dict[str, np.ndarray]) -> di
     postal = _draw_categories(rng, POSTAL_PROBABILITIES, rows)
 
     miles = (
-        12_500.0
-        - 1_100.0 * person["MARRIED"]
-        - 900.0 * person["CHILDREN"]
+        13_000.0
+        - 1_500.0 * person["MARRIED"]
+        - 1_300.0 * person["CHILDREN"]
         + np.array([0.0, 200.0, 0.0, -900.0])[age]
-        + 2_300.0 * rng.standard_normal(rows)
+        + 2_000.0 * rng.standard_normal(rows)
     )
     mileage = np.clip(np.round(miles, -3), 2_000.0, 22_000.0)
 
@@ -172,7 +172,7 @@ def _draw_record(
 ) -> dict[str, np.ndarray]:
     """Draw past incidents: they pile up with years on the road and with the risk trait."""
     experience, male = person["DRIVING_EXPERIENCE"], person["GENDER"]
-    speeding_rate = np.exp(-0.35 + 0.45 * experience + 0.35 * male + 0.55 * risk)
+    speeding_rate = np.exp(-0.70 + 0.45 * experience + 0.35 * male + 0.80 * risk)
     dui_rate = np.exp(-2.0 + 0.35 * experience + 0.40 * male + 0.50 * risk)
     accident_rate = np.exp(-0.6 + 0.40 * experience + 0.10 * male + 0.60 * risk)
     return {

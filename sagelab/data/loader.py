@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sagelab.data.schema import COLUMNS, COLUMNS_BY_NAME, Column, Kind
+from sagelab.data.schema import COLUMNS, COLUMNS_BY_NAME, ID_COLUMN, Column, Kind
 
 logger = logging.getLogger(__name__)
 
@@ -82,35 +82,42 @@ def _read_text_columns(csv_path: Path, source: str) -> pd.DataFrame:
         ) from error
 
 
-def validate_claims(frame: pd.DataFrame, *, source: str = "<frame>") -> pd.DataFrame:
+def validate_claims(
+    frame: pd.DataFrame, *, source: str = "<frame>", require_id: bool = True
+) -> pd.DataFrame:
     """Check a claims frame against the schema and return a copy with normalised dtypes.
 
     Accepts text columns (as read from a CSV) or already-typed columns. Columns are
-    reordered to the schema order. See `load_claims` for the dtypes and errors.
+    reordered to the schema order and the index is reset. With ``require_id=False`` a
+    frame without the ID column is accepted and the result has no ID column either.
+    See `load_claims` for the dtypes and errors.
     """
-    _check_column_names(list(frame.columns), source)
+    expected = list(COLUMNS)
+    if not require_id and ID_COLUMN not in frame.columns:
+        expected.remove(ID_COLUMN)
+    _check_column_names(list(frame.columns), expected, source)
     normalised = {
-        name: _normalise_column(frame[name], COLUMNS_BY_NAME[name], source) for name in COLUMNS
+        name: _normalise_column(frame[name], COLUMNS_BY_NAME[name], source) for name in expected
     }
-    return pd.DataFrame(normalised, columns=list(COLUMNS)).reset_index(drop=True)
+    return pd.DataFrame(normalised, columns=expected)
 
 
-def _check_column_names(found: list[str], source: str) -> None:
-    missing = [name for name in COLUMNS if name not in found]
-    unexpected = [name for name in found if name not in COLUMNS_BY_NAME]
+def _check_column_names(found: list[str], expected: list[str], source: str) -> None:
+    missing = [name for name in expected if name not in found]
+    unexpected = [name for name in found if name not in expected]
     if missing:
         name = missing[0]
         raise DatasetError(
             f"{source}: column {name!r} is missing.{_rename_hint(name, unexpected)} The file "
-            f"must have these 19 columns: {', '.join(COLUMNS)}. Fix the header, or unset "
-            f"{DATA_ENV_VAR} to use the bundled dataset.",
+            f"must have these {len(expected)} columns: {', '.join(expected)}. Fix the header, "
+            f"or unset {DATA_ENV_VAR} to use the bundled dataset.",
             source=source,
             column=name,
         )
     if unexpected:
         raise DatasetError(
-            f"{source}: unexpected column {unexpected[0]!r}. The file must have exactly these 19 "
-            f"columns: {', '.join(COLUMNS)}. Remove the extra column from the file.",
+            f"{source}: unexpected column {unexpected[0]!r}. The file must have exactly these "
+            f"{len(expected)} columns: {', '.join(expected)}. Remove the extra column.",
             source=source,
             column=str(unexpected[0]),
         )
