@@ -17,7 +17,7 @@ written against the wire format so that no protobuf package is needed.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -210,7 +210,9 @@ def _length_delimited(number: int, payload: bytes) -> bytes:
     return _encode_varint(number << 3 | 2) + _encode_varint(len(payload)) + payload
 
 
-def encode_record(features: dict[str, Sequence[float]], label: dict[str, Sequence[float]]) -> bytes:
+def encode_record(
+    features: Mapping[str, Sequence[float]], label: Mapping[str, Sequence[float]]
+) -> bytes:
     """Encode a Record whose tensors are dense float32 values."""
     message = b""
     for number, mapping in ((1, features), (2, label)):

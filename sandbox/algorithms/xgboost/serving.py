@@ -99,7 +99,7 @@ def _load_booster(name: str, raw: bytes) -> xgb.Booster:
     except xgb.core.XGBoostError as error:
         message = str(error).split("\nStack trace:", 1)[0]
         raise ModelLoadError(f"Model at {name} cannot be loaded:\n{message}") from error
-    booster.set_param("nthread", 1)
+    booster.set_param("nthread", "1")
     return booster
 
 
