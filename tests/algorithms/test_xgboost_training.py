@@ -10,12 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
-
-from sandbox.algorithms.xgboost import UnsupportedImageError, train
 from conftest import JobBuilder
 from xgboost_job_helpers import binary_data, csv_text
 
-ROUND_LINE = re.compile(r"^\[(\d+)\]\ttrain-[\w@.-]+:-?\d+\.\d{5}(\t[\w@.-]+-[\w@.-]+:-?\d+\.\d{5})*$")
+from sandbox.algorithms.xgboost import UnsupportedImageError, train
+
+ROUND_LINE = re.compile(
+    r"^\[(\d+)\]\ttrain-[\w@.-]+:-?\d+\.\d{5}(\t[\w@.-]+-[\w@.-]+:-?\d+\.\d{5})*$"
+)
 INFO_LINE = re.compile(r"^\[\d{4}-\d{2}-\d{2}:\d{2}:\d{2}:\d{2}:(INFO|WARNING)\] ")
 
 
@@ -39,7 +41,12 @@ def load_model(job) -> xgb.Booster:
 
 def test_csv_training_matches_direct_xgboost(make_job: JobBuilder) -> None:
     table = binary_data()
-    hyperparameters = {"num_round": "8", "objective": "binary:logistic", "max_depth": "3", "eta": "0.2"}
+    hyperparameters = {
+        "num_round": "8",
+        "objective": "binary:logistic",
+        "max_depth": "3",
+        "eta": "0.2",
+    }
     job = make_job(hyperparameters, {"train": ("text/csv", {"train.csv": csv_text(table)})})
 
     outcome, _ = run(job)
@@ -62,7 +69,9 @@ def test_log_lines_have_container_shape(make_job: JobBuilder) -> None:
     outcome, lines = run(make_job(hyperparameters, channels))
 
     assert outcome.status == "Completed"
-    rounds = [line for line in lines if line.startswith("[") and line[1].isdigit() and "]\t" in line]
+    rounds = [
+        line for line in lines if line.startswith("[") and line[1].isdigit() and "]\t" in line
+    ]
     assert len(rounds) == 3
     assert all(ROUND_LINE.match(line) for line in rounds)
     names = [field.split(":")[0] for field in rounds[0].split("\t")[1:]]
@@ -168,7 +177,10 @@ def test_tuning_objective_drives_early_stopping(make_job: JobBuilder) -> None:
         "validation-auc",
         "validation-logloss",
     ]
-    assert any(line.endswith("Will train until validation-auc hasn't improved in 2 rounds.") for line in lines)
+    assert any(
+        line.endswith("Will train until validation-auc hasn't improved in 2 rounds.")
+        for line in lines
+    )
 
 
 def test_should_stop_ends_stopped_without_model(make_job: JobBuilder) -> None:
@@ -215,10 +227,14 @@ def test_csv_weights_use_column_one(make_job: JobBuilder) -> None:
 def test_libsvm_is_default_content_type(make_job: JobBuilder) -> None:
     table = binary_data(200)
     text = "".join(
-        f"{int(row[0])} " + " ".join(f"{i + 1}:{float(value)!r}" for i, value in enumerate(row[1:])) + "\n"
+        f"{int(row[0])} "
+        + " ".join(f"{i + 1}:{float(value)!r}" for i, value in enumerate(row[1:]))
+        + "\n"
         for row in table
     )
-    job = make_job({"num_round": "4", "objective": "binary:logistic"}, {"train": (None, {"a": text})})
+    job = make_job(
+        {"num_round": "4", "objective": "binary:logistic"}, {"train": (None, {"a": text})}
+    )
     outcome, lines = run(job)
 
     assert outcome.status == "Completed"
@@ -229,7 +245,9 @@ def test_libsvm_is_default_content_type(make_job: JobBuilder) -> None:
         num_boost_round=4,
     )
     features = xgb.DMatrix(table[:, 1:])
-    np.testing.assert_allclose(load_model(job).predict(features), direct.predict(features), rtol=1e-6)
+    np.testing.assert_allclose(
+        load_model(job).predict(features), direct.predict(features), rtol=1e-6
+    )
 
 
 def test_parquet_uses_first_column_as_label(make_job: JobBuilder) -> None:
@@ -255,7 +273,9 @@ def record_bytes(features: list[float], label: float) -> bytes:
     label_tensor = b"\x0a\x04" + struct.pack("<f", label)
     label_value = b"\x12" + bytes([len(label_tensor)]) + label_tensor
     label_entry = b"\x0a\x06values\x12" + bytes([len(label_value)]) + label_value
-    payload = b"\x0a" + bytes([len(entry)]) + entry + b"\x12" + bytes([len(label_entry)]) + label_entry
+    payload = (
+        b"\x0a" + bytes([len(entry)]) + entry + b"\x12" + bytes([len(label_entry)]) + label_entry
+    )
     return struct.pack("<II", 0xCED7230A, len(payload)) + payload + b"\0" * (-len(payload) % 4)
 
 
@@ -294,7 +314,9 @@ def test_multi_host_job_logs_single_process(make_job: JobBuilder) -> None:
 
     assert outcome.status == "Completed"
     assert any(
-        line.endswith("The sandbox trained this 3-host job in one process on the data of all hosts.")
+        line.endswith(
+            "The sandbox trained this 3-host job in one process on the data of all hosts."
+        )
         for line in lines
     )
 

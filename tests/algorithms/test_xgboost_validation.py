@@ -17,7 +17,9 @@ ACCEPTED = (
 
 def failure(job, version: str = "1.7-1") -> str:
     """Run the job, check the failure shape, and return the failure file's text."""
-    outcome = train(job, log=lambda line: None, should_stop=lambda: False, nthread=1, version=version)
+    outcome = train(
+        job, log=lambda line: None, should_stop=lambda: False, nthread=1, version=version
+    )
     text = (job / "output" / "failure").read_text()
 
     assert outcome.status == "Failed"
@@ -113,7 +115,9 @@ def test_unknown_eval_metric_lists_range(make_job: JobBuilder) -> None:
 def test_absolute_error_needs_image_1_7(make_job: JobBuilder) -> None:
     hyperparameters = {"num_round": "2", "objective": "reg:absoluteerror"}
     job = make_job(hyperparameters, {"train": ("text/csv", {"a.csv": GOOD_CSV})})
-    assert last_message(job, "1.5-1").startswith("Hyperparameter objective: reg:absoluteerror is not in")
+    assert last_message(job, "1.5-1").startswith(
+        "Hyperparameter objective: reg:absoluteerror is not in"
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The built-in SageMaker XGBoost algorithm (algorithm mode), without Docker.
 
-Training reads an ``/opt/ml``-shaped folder and serving answers invocations
+Training reads an ``/opt/ml``-shaped folder and serving returns predictions
 from a ``model.tar.gz``, reproducing the container's messages and formats for
 image versions 1.3-1 and later.
 """

@@ -1,6 +1,6 @@
 """Training channels: content types, data files and the loaders behind a DMatrix.
 
-Messages name paths as the container sees them (``/opt/ml/input/data/<channel>``)
+Messages name paths as they are inside the container (``/opt/ml/input/data/<channel>``)
 because that is what real FailureReasons show.
 """
 

@@ -343,8 +343,10 @@ def _check_range(row: Hyperparameter, value: Any) -> None:
         else:
             in_range = all(element in valid for element in value)
         if not in_range:
-            shown = list(valid) if isinstance(valid, tuple) else valid
-            raise UserError(f"Hyperparameter {row.name}: value {value} not in range {shown}")
+            printed_range = list(valid)
+            raise UserError(
+                f"Hyperparameter {row.name}: value {value} not in range {printed_range}"
+            )
         return
     if row.kind == "tuple":
         assert isinstance(valid, tuple)

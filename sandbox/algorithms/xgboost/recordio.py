@@ -39,7 +39,12 @@ class Tensor:
         """Return the tensor as a flat float array, filling sparse gaps with NaN."""
         if not self.keys:
             return np.asarray(self.values, dtype=np.float64)
-        size = width if width is not None else (self.shape[0] if self.shape else max(self.keys) + 1)
+        if width is not None:
+            size = width
+        elif self.shape:
+            size = self.shape[0]
+        else:
+            size = max(self.keys) + 1
         row = np.full(size, np.nan)
         row[np.asarray(self.keys, dtype=np.int64)] = self.values
         return row

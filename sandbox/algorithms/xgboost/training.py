@@ -48,7 +48,7 @@ LOGISTIC_OBJECTIVES = ("binary:logistic", "reg:logistic")
 
 @dataclass
 class TrainingOutcome:
-    """How a training run ended."""
+    """Result of one training run: final status, failure reason and rounds run."""
 
     status: Literal["Completed", "Failed", "Stopped"]
     failure_reason: str | None
