@@ -199,6 +199,8 @@ class _TrainingRun:
             dtrain = data.load_channel(
                 train_files, formats["train"], csv_weights, self.console.info
             )
+        # NOTE: csv_weights applies to the validation channel too, so both channels
+        # have the same feature columns. Older container code read validation without it.
         dvalidation = None
         if validation_files is not None and validation_files.total_size > 0:
             dvalidation = data.load_channel(
