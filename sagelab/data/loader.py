@@ -173,13 +173,12 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
         values = values.astype(np.int64)
     else:
         values = series.astype(str).str.strip()
-    categorical = pd.Categorical(
-        values, categories=list(column.categories), ordered=column.kind is Kind.ORDINAL
-    )
-    unknown = pd.isna(categorical) & ~pd.isna(values)
+
+    unknown = ~values.isin(column.categories)
     if unknown.any():
-        first = int(np.flatnonzero(np.asarray(unknown))[0])
+        first = int(np.flatnonzero(unknown.to_numpy())[0])
         value = values.iloc[first]
+        value = value.item() if isinstance(value, np.generic) else value
         allowed = ", ".join(repr(category) for category in column.categories)
         raise DatasetError(
             f"{source}: column {column.name!r} has the value {value!r} on line {_line_of(first)}, "
@@ -189,6 +188,10 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
             column=column.name,
             value=value,
         )
+
+    categorical = pd.Categorical(
+        values, categories=list(column.categories), ordered=column.kind is Kind.ORDINAL
+    )
     return pd.Series(categorical, name=column.name)
 
 
@@ -241,7 +244,7 @@ def _check_whole(numbers: pd.Series, column: Column, source: str) -> None:
 
 def _raise_bad_value(numbers: pd.Series, bad: pd.Series, column: Column, source: str) -> None:
     first = int(np.flatnonzero(bad.to_numpy())[0])
-    value = numbers.iloc[first]
+    value = float(numbers.iloc[first])
     raise DatasetError(
         f"{source}: column {column.name!r} has the value {value:g} on line {_line_of(first)}; "
         f"it must hold {_expected_values(column)}. Fix the value in the file.",
