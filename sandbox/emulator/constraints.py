@@ -32,8 +32,16 @@ def _operation(service: str, operation: str) -> OperationModel:
 
 
 @functools.lru_cache(maxsize=512)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.DOTALL)
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    """Compile a service-model pattern, or None if it uses Java-only syntax.
+
+    NOTE: patterns with Java classes such as \\p{L} (some tag and ARN members) are not
+    checked, because Python's re cannot compile them.
+    """
+    try:
+        return re.compile(pattern, re.DOTALL)
+    except re.error:
+        return None
 
 
 def check_request(operation: str, params: dict[str, Any], service: str = "sagemaker") -> None:
@@ -99,7 +107,8 @@ def _check_string(shape: Shape, value: str, path: str, violations: list[str]) ->
         return
     _check_length(shape, value, path, violations)
     pattern = shape.metadata.get("pattern")
-    if pattern and not _compiled(pattern).fullmatch(value):
+    compiled = _compiled(pattern) if pattern else None
+    if compiled is not None and not compiled.fullmatch(value):
         violations.append(
             _violation(value, path, f"Member must satisfy regular expression pattern: {pattern}")
         )
