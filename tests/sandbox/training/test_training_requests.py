@@ -22,7 +22,8 @@ def test_invalid_name_is_rejected(session, sagemaker):
     assert _error(excinfo) == (
         "ValidationException",
         "1 validation error detected: Value 'bad_name!' at 'trainingJobName' failed to satisfy "
-        "constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
+        "constraint: Member must satisfy regular expression pattern: "
+        "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
     )
 
 
