@@ -92,3 +92,7 @@ class SandboxSageMakerResponse(SageMakerResponse):
 
     def list_endpoints(self) -> ActionResult:
         return ActionResult(self.sandbox.hosting.list_endpoints(self.request))
+
+    def update_endpoint_weights_and_capacities(self) -> ActionResult:
+        endpoint = self.sandbox.hosting.update_weights_and_capacities(self.request)
+        return ActionResult({"EndpointArn": endpoint.arn})

@@ -11,6 +11,8 @@ from ..lifecycle import utcnow
 
 if TYPE_CHECKING:
     from ...algorithms.xgboost import XGBoostModelServer
+    from ..services import LogStreamWriter
+    from .capture import DataCapture
 
 
 @dataclass
@@ -99,6 +101,8 @@ class Variant:
     current_instance_count: int
     desired_instance_count: int
     server: XGBoostModelServer | None = None
+    log: LogStreamWriter | None = field(default=None, repr=False)
+    deployed_at: dt.datetime = field(default_factory=utcnow)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -107,7 +111,7 @@ class Variant:
                 {
                     "SpecifiedImage": self.image,
                     "ResolvedImage": self.image,
-                    "ResolutionTime": utcnow(),
+                    "ResolutionTime": self.deployed_at,
                 }
             ],
             "CurrentWeight": self.current_weight,
@@ -126,6 +130,7 @@ class Endpoint:
     variants: list[Variant] = field(default_factory=list)
     pending_config_name: str | None = None
     data_capture: dict[str, Any] | None = None
+    capture: DataCapture | None = field(default=None, repr=False)
     failure_reason: str | None = None
     creation_time: dt.datetime = field(default_factory=utcnow)
     last_modified_time: dt.datetime = field(default_factory=utcnow)

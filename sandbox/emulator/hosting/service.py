@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import threading
 from typing import TYPE_CHECKING, Any
 
 from ..arns import sagemaker_arn
@@ -12,8 +11,18 @@ from ..constraints import check_request
 from ..exceptions import ValidationException
 from ..pagination import paginate
 from ..services import S3Store
-from .deploy import build_variants, deploy
+from .deploy import (
+    TRANSITION_SECONDS,
+    Placement,
+    RetainedProperties,
+    apply_weights,
+    build_variants,
+    capture_summary,
+    deploy,
+    run_in_background,
+)
 from .models import Endpoint, EndpointConfig, Model
+from .weights import set_desired_weights
 
 if TYPE_CHECKING:
     from ..backend import SandboxSageMakerBackend
@@ -124,7 +133,7 @@ class Hosting:
             name,
             arn,
             config.name,
-            data_capture=_capture_summary(config),
+            data_capture=capture_summary(config),
             tags=list(request.get("Tags") or []),
         )
         self.endpoints[name.lower()] = endpoint
@@ -138,6 +147,7 @@ class Hosting:
         return endpoint
 
     def update_endpoint(self, request: dict[str, Any]) -> Endpoint:
+        check_request("UpdateEndpoint", request)
         endpoint = self.get_endpoint(request["EndpointName"])
         self._check_not_in_progress(endpoint)
         if endpoint.status == "Failed":
@@ -149,16 +159,35 @@ class Hosting:
             endpoint.pending_config_name = config.name
             endpoint.failure_reason = None
             endpoint.set_status("Updating")
-        self._start_deployment(endpoint, config, updating=True)
+        self._start_deployment(endpoint, config, updating=True, retained=_retained(request))
+        logger.info("endpoint %s: updating to configuration %s", endpoint.name, config.name)
+        return endpoint
+
+    def update_weights_and_capacities(self, request: dict[str, Any]) -> Endpoint:
+        check_request("UpdateEndpointWeightsAndCapacities", request)
+        endpoint = self.get_endpoint(request["EndpointName"])
+        self._check_not_in_progress(endpoint)
+        if endpoint.status == "Failed":
+            raise ValidationException(
+                f'Cannot update failed endpoint "{endpoint.arn}". Delete it and create a new one.'
+            )
+        with endpoint.lock:
+            set_desired_weights(endpoint, request["DesiredWeightsAndCapacities"])
+            endpoint.set_status("Updating")
+        run_in_background(endpoint.name, lambda: apply_weights(endpoint), delay=TRANSITION_SECONDS)
+        logger.info("endpoint %s: updating weights and capacities", endpoint.name)
         return endpoint
 
     def delete_endpoint(self, name: str) -> None:
         endpoint = self.get_endpoint(name)
-        if endpoint.status in ("Creating", "Updating"):
+        if endpoint.status in IN_PROGRESS:
             raise ValidationException(f'Cannot update in-progress endpoint "{endpoint.arn}".')
-        endpoint.set_status("Deleting")
-        del self.endpoints[name.lower()]
-        logger.info("endpoint %s: deleted", endpoint.name)
+        with endpoint.lock:
+            endpoint.set_status("Deleting")
+        run_in_background(
+            endpoint.name, lambda: self._remove_endpoint(endpoint), delay=TRANSITION_SECONDS
+        )
+        logger.info("endpoint %s: deleting", endpoint.name)
 
     def list_endpoints(self, request: dict[str, Any]) -> dict[str, Any]:
         endpoints = list(self.endpoints.values())
@@ -178,17 +207,35 @@ class Hosting:
     # Helpers
 
     def _start_deployment(
-        self, endpoint: Endpoint, config: EndpointConfig, *, updating: bool
+        self,
+        endpoint: Endpoint,
+        config: EndpointConfig,
+        *,
+        updating: bool,
+        retained: RetainedProperties | None = None,
     ) -> None:
-        store = S3Store(self.backend.account_id, self.backend.partition)
-        thread = threading.Thread(
-            target=deploy,
-            args=(endpoint, lambda: build_variants(config, self.get_model, store)),
-            kwargs={"updating": updating},
-            name=f"sandbox-endpoint-{endpoint.name}",
-            daemon=True,
+        placement = Placement(
+            self.backend.account_id,
+            self.backend.region_name,
+            S3Store(self.backend.account_id, self.backend.partition),
         )
-        thread.start()
+
+        def variants() -> list[Any]:
+            return build_variants(endpoint.name, config, self.get_model, placement)
+
+        run_in_background(
+            endpoint.name,
+            lambda: deploy(endpoint, config, variants, updating=updating, retained=retained),
+        )
+
+    def _remove_endpoint(self, endpoint: Endpoint) -> None:
+        key = endpoint.name.lower()
+        if self.endpoints.get(key) is endpoint:
+            del self.endpoints[key]
+        with endpoint.lock:
+            endpoint.variants = []
+            endpoint.capture = None
+        logger.info("endpoint %s: deleted", endpoint.name)
 
     def _check_not_in_progress(self, endpoint: Endpoint) -> None:
         if endpoint.status in IN_PROGRESS:
@@ -212,18 +259,19 @@ class Hosting:
         )
 
 
-def _capture_summary(config: EndpointConfig) -> dict[str, Any] | None:
-    capture = config.request.get("DataCaptureConfig")
-    if not capture:
+def _retained(request: dict[str, Any]) -> RetainedProperties | None:
+    """Read RetainAllVariantProperties and ExcludeRetainedVariantProperties of UpdateEndpoint."""
+    if not request.get("RetainAllVariantProperties"):
         return None
-    enabled = capture.get("EnableCapture", True)
-    return {
-        "EnableCapture": enabled,
-        "CaptureStatus": "Started" if enabled else "Stopped",
-        "CurrentSamplingPercentage": capture["InitialSamplingPercentage"],
-        "DestinationS3Uri": capture["DestinationS3Uri"],
-        "KmsKeyId": capture.get("KmsKeyId", ""),
+    excluded = {
+        item["VariantPropertyType"]
+        for item in request.get("ExcludeRetainedVariantProperties") or []
     }
+    return RetainedProperties(
+        weights="DesiredWeight" not in excluded,
+        instance_counts="DesiredInstanceCount" not in excluded,
+        data_capture="DataCaptureConfig" not in excluded,
+    )
 
 
 def _with_token(response: dict[str, Any], token: str | None) -> dict[str, Any]:
