@@ -1,7 +1,8 @@
 """Per-student feedback pages: test results and the notebook, safe to open in a browser.
 
-Unlike nbgrader's ``generate_feedback``, the page never shows the source of hidden tests,
-removes student scripts and event handlers, and never fails on a dangling attachment.
+Unlike nbgrader's ``generate_feedback``, the page leaves out the source of hidden tests
+(recognised as described below), removes student scripts and event handlers, and renders a
+dangling attachment as a placeholder instead of failing.
 
 Hidden tests are recognised in two ways, and either is enough:
 
@@ -412,7 +413,7 @@ class _ImageResolver:
 class _ImageFilter(Filter):  # type: ignore[misc]
     """Embed resolved images, replace the others with a placeholder, and drop unsafe links.
 
-    Runs after bleach's sanitizer, so every token it sees is an allowed tag.
+    Runs after bleach's sanitizer, so every token it receives is an allowed tag.
     """
 
     def __init__(self, source: Any, images: _ImageResolver) -> None:
