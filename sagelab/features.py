@@ -131,7 +131,7 @@ def impute(claims: pd.DataFrame, imputation: Imputation | None = None) -> pd.Dat
 
 
 def drop_id(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return `frame` without the ID column; an identifier carries no signal."""
+    """Return `frame` without the ID column, which carries no signal."""
     return frame.drop(columns=[ID_COLUMN], errors="ignore")
 
 
@@ -194,14 +194,18 @@ def split(
             source="<frame>",
             column=LABEL,
         ) from error
-    return tuple(part.reset_index(drop=True) for part in (train, validation, test))  # type: ignore[return-value]
+    return (
+        train.reset_index(drop=True),
+        validation.reset_index(drop=True),
+        test.reset_index(drop=True),
+    )
 
 
 def _check_fractions(fractions: tuple[float, float, float]) -> None:
     if len(fractions) != 3 or min(fractions) <= 0 or not math.isclose(sum(fractions), 1.0):
         raise ValueError(
             f"fractions must be three positive shares of train, validation and test that "
-            f"add up to 1, such as {SPLIT_FRACTIONS}; got {fractions!r}"
+            f"add up to 1, such as {SPLIT_FRACTIONS}, got {fractions!r}"
         )
 
 

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Generate the CSV described by the command line arguments; return the exit code."""
+    """Generate the CSV that the command line arguments describe and return the exit code."""
     arguments = build_parser().parse_args(argv)
     frame = generate_claims(rows=arguments.rows, seed=arguments.seed)
 

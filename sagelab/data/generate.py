@@ -234,7 +234,7 @@ def _check_arguments(rows: int, seed: int) -> None:
 
 
 def generate_claims(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED) -> pd.DataFrame:
-    """Generate `rows` synthetic policyholders; the same seed gives the same frame.
+    """Generate `rows` synthetic policyholders. The same seed gives the same frame.
 
     The frame has the dtypes that `load_claims` returns: ordered categoricals for the
     ordinal columns, unordered categoricals for the nominal ones, int64 for flags,

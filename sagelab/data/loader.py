@@ -71,14 +71,14 @@ def load_claims(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 
 
 def _read_text_columns(csv_path: Path, source: str) -> pd.DataFrame:
-    fix = f"point {DATA_ENV_VAR} at a readable CSV file, or unset it to use the bundled dataset"
+    fix = f"Point {DATA_ENV_VAR} at a readable CSV file, or unset it to use the bundled dataset"
     if not csv_path.is_file():
-        raise DatasetError(f"{source}: file not found; {fix}.", source=source)
+        raise DatasetError(f"{source}: file not found. {fix}.", source=source)
     try:
         return pd.read_csv(csv_path, dtype=str, skipinitialspace=True)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise DatasetError(
-            f"{source}: cannot read the file as CSV ({error}); {fix}.", source=source
+            f"{source}: cannot read the file as CSV ({error}). {fix}.", source=source
         ) from error
 
 
@@ -159,7 +159,7 @@ def _check_no_missing(series: pd.Series, column: Column, source: str) -> None:
     first = int(np.flatnonzero(missing.to_numpy())[0])
     raise DatasetError(
         f"{source}: column {column.name!r} has {int(missing.sum())} missing values (first on line "
-        f"{_line_of(first)}); only CREDIT_SCORE and ANNUAL_MILEAGE may be empty. Fill or drop "
+        f"{_line_of(first)}), but only CREDIT_SCORE and ANNUAL_MILEAGE may be empty. Fill or drop "
         "those rows in the file.",
         source=source,
         column=column.name,
@@ -203,8 +203,8 @@ def _to_numbers(series: pd.Series, column: Column, source: str) -> pd.Series:
         value = series.iloc[first]
         raise DatasetError(
             f"{source}: column {column.name!r} has the non-numeric value {value!r} on line "
-            f"{_line_of(first)}; it must hold {_expected_values(column)}. Fix the value, or check "
-            "that the columns are not shifted or swapped.",
+            f"{_line_of(first)}, but it must contain {_expected_values(column)}. Fix the value, "
+            "or check that the columns are not shifted or swapped.",
             source=source,
             column=column.name,
             value=value,
@@ -246,8 +246,8 @@ def _raise_bad_value(numbers: pd.Series, bad: pd.Series, column: Column, source:
     first = int(np.flatnonzero(bad.to_numpy())[0])
     value = float(numbers.iloc[first])
     raise DatasetError(
-        f"{source}: column {column.name!r} has the value {value:g} on line {_line_of(first)}; "
-        f"it must hold {_expected_values(column)}. Fix the value in the file.",
+        f"{source}: column {column.name!r} has the value {value:g} on line {_line_of(first)}, "
+        f"but it must contain {_expected_values(column)}. Fix the value in the file.",
         source=source,
         column=column.name,
         value=value,

@@ -46,7 +46,7 @@ LABEL = "OUTCOME"
 ID_COLUMN = "ID"
 
 SCHEMA: tuple[Column, ...] = (
-    Column("ID", Kind.ID, "Policy identifier; random and meaningless."),
+    Column("ID", Kind.ID, "Policy identifier, random and meaningless."),
     Column("AGE", Kind.ORDINAL, "Age band of the policyholder.", AGE_BANDS),
     Column("GENDER", Kind.NOMINAL, "Gender of the policyholder.", ("female", "male")),
     Column("RACE", Kind.NOMINAL, "Majority or minority group.", ("majority", "minority")),
@@ -61,7 +61,7 @@ SCHEMA: tuple[Column, ...] = (
     Column(
         "CREDIT_SCORE",
         Kind.FLOAT,
-        "Credit score scaled to 0..1; higher is better.",
+        "Credit score scaled to 0..1, where higher is better.",
         minimum=0.0,
         maximum=1.0,
         nullable=True,

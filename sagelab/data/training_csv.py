@@ -103,7 +103,9 @@ def check_training_csv(text_or_path: str | os.PathLike[str]) -> TrainingCsvSumma
     all 0/1), a DataFrame index or an ID column left in, True/False cells, empty or
     NaN cells, and text cells.
     """
-    rows = [row for row in csv.reader(io.StringIO(_read_text(text_or_path))) if row]
+    rows = list(csv.reader(io.StringIO(_read_text(text_or_path))))
+    while rows and not rows[-1]:
+        rows.pop()
     if not rows:
         raise TrainingCsvError([CsvProblem("empty", "the file has no rows.")])
     shape_problem = _ragged_rows(rows)
@@ -141,7 +143,7 @@ def _ragged_rows(rows: list[list[str]]) -> CsvProblem | None:
 
 
 def _looks_like_header(first_row: list[str], kinds: np.ndarray) -> bool:
-    """Tell whether the first row holds column names rather than data.
+    """Tell whether the first row contains column names rather than data.
 
     It does when some column has text in the first row and none below it (names over
     numbers), or when it is 0, 1, 2, ... which pandas writes as the header of a frame
@@ -156,10 +158,12 @@ def _looks_like_header(first_row: list[str], kinds: np.ndarray) -> bool:
 
 
 def _header_problem(header: list[str]) -> CsvProblem:
-    shown = ",".join(header[:MAX_NAMED_COLUMNS]) + ("," if len(header) > MAX_NAMED_COLUMNS else "")
+    names_preview = ",".join(header[:MAX_NAMED_COLUMNS]) + (
+        "," if len(header) > MAX_NAMED_COLUMNS else ""
+    )
     return CsvProblem(
         "header",
-        f"line 1 is a header row ({shown}...). SageMaker's XGBoost reads CSV without a "
+        f"line 1 is a header row ({names_preview}...). SageMaker's XGBoost reads CSV without a "
         "header, so it would parse the names as a data row. Write the file with "
         "header=False.",
     )
@@ -185,7 +189,7 @@ def _cell_problems(
         problems.append(
             CsvProblem(
                 "boolean",
-                f"columns {columns} hold True/False (first on line "
+                f"columns {columns} contain True/False (first on line "
                 f"{_first_line(booleans, first_data_line)}). XGBoost needs numbers: "
                 "pandas.get_dummies returns bool columns unless given dtype=int, so convert "
                 "them with .astype(int).",
@@ -208,7 +212,7 @@ def _cell_problems(
         problems.append(
             CsvProblem(
                 "not-numeric",
-                f"column {_column_list([column], header)} holds text such as "
+                f"column {_column_list([column], header)} contains text such as "
                 f"{data[row][column]!r} (line {row + first_data_line}). Encode categories as "
                 "numbers first, for example with sagelab.features.encode.",
             )
@@ -231,7 +235,7 @@ def _label_problems(
     return [
         CsvProblem(
             "label-not-first",
-            f"column 0 holds {label[row]:g} on line {row + first_data_line}, but the label of "
+            f"column 0 contains {label[row]:g} on line {row + first_data_line}, but the label of "
             "a binary model is 0 or 1. SageMaker's XGBoost takes the label from column 0, so "
             f"move the label column to the front.{hint}",
         )

@@ -176,9 +176,9 @@ def test_text_in_flag_column(tmp_path: Path) -> None:
         load_claims(path)
 
     assert str(error.value) == (
-        f"{path}: column 'MARRIED' has the non-numeric value 'yes' on line 2; it must hold 0 "
-        "or 1 (1.0 and 0.0 are accepted). Fix the value, or check that the columns are not "
-        "shifted or swapped."
+        f"{path}: column 'MARRIED' has the non-numeric value 'yes' on line 2, but it must "
+        "contain 0 or 1 (1.0 and 0.0 are accepted). Fix the value, or check that the columns "
+        "are not shifted or swapped."
     )
 
 
@@ -201,7 +201,7 @@ def test_value_out_of_range(tmp_path: Path, column: str, value: float, expected:
         load_claims(path)
 
     assert str(error.value) == (
-        f"{path}: column {column!r} has the value {value:g} on line 8; it must hold "
+        f"{path}: column {column!r} has the value {value:g} on line 8, but it must contain "
         f"{expected}. Fix the value in the file."
     )
     assert error.value.column == column
@@ -217,7 +217,7 @@ def test_missing_value_in_required_column(tmp_path: Path) -> None:
         load_claims(path)
 
     assert str(error.value) == (
-        f"{path}: column 'AGE' has 2 missing values (first on line 6); only CREDIT_SCORE and "
+        f"{path}: column 'AGE' has 2 missing values (first on line 6), but only CREDIT_SCORE and "
         "ANNUAL_MILEAGE may be empty. Fill or drop those rows in the file."
     )
 
@@ -230,7 +230,7 @@ def test_file_not_found_via_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         load_claims()
 
     assert str(error.value) == (
-        f"{path} (set by SAGELAB_DATA): file not found; point SAGELAB_DATA at a readable CSV "
+        f"{path} (set by SAGELAB_DATA): file not found. Point SAGELAB_DATA at a readable CSV "
         "file, or unset it to use the bundled dataset."
     )
 
@@ -253,7 +253,7 @@ def test_unreadable_file(tmp_path: Path, content: bytes, reason: str) -> None:
     assert message.startswith(f"{path}: cannot read the file as CSV (")
     assert reason in message
     assert message.endswith(
-        "; point SAGELAB_DATA at a readable CSV file, or unset it to use the bundled dataset."
+        ". Point SAGELAB_DATA at a readable CSV file, or unset it to use the bundled dataset."
     )
 
 

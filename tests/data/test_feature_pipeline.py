@@ -174,7 +174,7 @@ def test_split_rejects_bad_fractions(claims: pd.DataFrame) -> None:
         split(claims, seed=1, fractions=(0.8, 0.15, 0.15))
     assert str(error.value) == (
         "fractions must be three positive shares of train, validation and test that add up "
-        "to 1, such as (0.7, 0.15, 0.15); got (0.8, 0.15, 0.15)"
+        "to 1, such as (0.7, 0.15, 0.15), got (0.8, 0.15, 0.15)"
     )
 
 

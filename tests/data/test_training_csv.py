@@ -72,7 +72,7 @@ def test_label_not_first(validation_frame: pd.DataFrame) -> None:
 
     assert list(problems) == ["label-not-first"]
     assert problems["label-not-first"] == (
-        f"column 0 holds {ages[row]} on line {row + 1}, but the label of a binary model is 0 "
+        f"column 0 contains {ages[row]} on line {row + 1}, but the label of a binary model is 0 "
         "or 1. SageMaker's XGBoost takes the label from column 0, so move the label column to "
         "the front."
     )
@@ -87,7 +87,7 @@ def test_row_index_left_in(validation_frame: pd.DataFrame) -> None:
     problems = _problems(validation_frame.to_csv(header=False))
     assert list(problems) == ["label-not-first", "row-index"]
     assert problems["row-index"] == f"column 0 counts the rows (0, 1, ...): {INDEX_FIX}"
-    assert problems["label-not-first"].startswith("column 0 holds 2 on line 3,")
+    assert problems["label-not-first"].startswith("column 0 contains 2 on line 3,")
 
 
 def test_row_index_counting_from_one(validation_frame: pd.DataFrame) -> None:
@@ -128,7 +128,7 @@ def test_true_false_values(validation_frame: pd.DataFrame) -> None:
     problems = _problems(with_bools.to_csv(header=False, index=False))
     assert problems == {
         "boolean": (
-            "columns 3, 5 hold True/False (first on line 1). XGBoost needs numbers: "
+            "columns 3, 5 contain True/False (first on line 1). XGBoost needs numbers: "
             "pandas.get_dummies returns bool columns unless given dtype=int, so convert them "
             "with .astype(int)."
         )
@@ -159,9 +159,15 @@ def test_text_cells(claims: pd.DataFrame) -> None:
     problems = _problems(raw.to_csv(header=False, index=False))
     assert list(problems) == ["not-numeric"]
     assert problems["not-numeric"] == (
-        f"column 1 holds text such as {str(raw['AGE'].iloc[0])!r} (line 1). Encode categories "
+        f"column 1 contains text such as {str(raw['AGE'].iloc[0])!r} (line 1). Encode categories "
         "as numbers first, for example with sagelab.features.encode."
     )
+
+
+def test_blank_line_inside_file() -> None:
+    problems = _problems("1,2,3\n\n0,4,5\n")
+    assert list(problems) == ["ragged"]
+    assert problems["ragged"].startswith("line 2 has 0 cells but line 1 has 3:")
 
 
 def test_ragged_rows() -> None:
