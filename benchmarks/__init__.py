@@ -1,1 +1,4 @@
-"""Benchmarks for sagelab: each `bench_*.py` script prints its figures; `make bench` runs them all."""
+"""Benchmarks for sagelab.
+
+Each `bench_*.py` script prints its figures; `make bench` runs them all.
+"""
