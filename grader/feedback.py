@@ -206,9 +206,10 @@ class _Redactor:
 
     def __init__(self, hidden_lines: Iterable[str]) -> None:
         stripped = {line.strip() for line in hidden_lines}
-        self.needles = sorted(
-            (line for line in stripped if len(line) >= MIN_REDACTED_LINE), key=len, reverse=True
-        )
+        long_lines = [line for line in stripped if len(line) >= MIN_REDACTED_LINE]
+        # HTML outputs may carry a line in its escaped form (&quot; &lt; ...).
+        escaped = [html.escape(line, quote=quote) for line in long_lines for quote in (True, False)]
+        self.needles = sorted({*long_lines, *escaped}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         if not self.needles:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 import re
 
@@ -10,7 +11,7 @@ import nbformat
 import pytest
 from PIL import Image
 
-from grader.feedback import render_feedback
+from grader.feedback import HIDDEN_LINE, render_feedback
 from grader.reflection import ReflectionConfig, check_submission
 from grader.report.model import TestRecord
 
@@ -253,3 +254,28 @@ def test_reflection_comment_shown(tmp_path):
 
     assert "Reflection: 0 / 1 automatic points" in page
     assert "text_length: 0/1 (2 words, minimum 100)" in page
+
+
+def test_history_output_redacted():
+    # A student cell that runs %history after the tests prints their source at grading time.
+    notebook = _notebook()
+    spy = nbformat.v4.new_code_cell("%history")
+    history = "\n".join([*HIDDEN_REGION, HIDDEN_ONLY])
+    spy.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=history),
+        nbformat.v4.new_output("display_data", data={"text/html": f"<pre>{history}</pre>"}),
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": f"<pre>{html.escape(history)}</pre>"}
+        ),
+    ]
+    notebook.cells.append(spy)
+
+    page = render_feedback(
+        notebook, student="eve", lab="03-training", test_results=TESTS,
+        hidden_grade_ids={"test_add_hidden"},
+    )  # fmt: skip
+
+    for line in [*HIDDEN_REGION[1:3], HIDDEN_ONLY]:
+        assert line not in page
+        assert html.escape(line) not in page
+    assert page.count(HIDDEN_LINE) >= 12

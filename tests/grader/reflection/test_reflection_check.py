@@ -6,7 +6,8 @@ import io
 import json
 
 import pytest
-from conftest import (
+from PIL import Image, ImageFile
+from reflection_samples import (
     FILES,
     LAB,
     PROMPT,
@@ -18,7 +19,6 @@ from conftest import (
     text_cell,
     words,
 )
-from PIL import Image, ImageFile
 
 from grader.reflection import FlagCode, ReflectionConfig, RubricLine, check_submission
 

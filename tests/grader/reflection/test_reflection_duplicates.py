@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import b64, encode, screenshot, screenshot_cell, text_cell, words
 from PIL import Image
+from reflection_samples import b64, encode, screenshot, screenshot_cell, text_cell, words
 
 from grader.reflection import ReflectionConfig, check_submission, cluster_duplicates
 
