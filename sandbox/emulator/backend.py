@@ -14,6 +14,7 @@ from moto.sagemaker.models import SageMakerModelBackend
 from .exceptions import ValidationException
 from .hosting.service import Hosting
 from .training.service import TrainingJobs
+from .tuning.service import HyperParameterTuningJobs
 
 
 class SandboxSageMakerBackend(SageMakerModelBackend):
@@ -21,6 +22,7 @@ class SandboxSageMakerBackend(SageMakerModelBackend):
         super().__init__(region_name, account_id)
         self.training = TrainingJobs(self)
         self.hosting = Hosting(self)
+        self.tuning = HyperParameterTuningJobs(self)
 
     @property
     def _url_module(self) -> Any:
@@ -36,6 +38,7 @@ class SandboxSageMakerBackend(SageMakerModelBackend):
             "model": self.hosting.models,
             "endpoint-config": self.hosting.configs,
             "endpoint": self.hosting.endpoints,
+            "hyper-parameter-tuning-job": self.tuning.jobs,
         }
         if resource_type in families:
             resource = families[resource_type].get(name.lower())

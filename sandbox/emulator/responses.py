@@ -96,3 +96,27 @@ class SandboxSageMakerResponse(SageMakerResponse):
     def update_endpoint_weights_and_capacities(self) -> ActionResult:
         endpoint = self.sandbox.hosting.update_weights_and_capacities(self.request)
         return ActionResult({"EndpointArn": endpoint.arn})
+
+    # Hyperparameter tuning jobs
+
+    def create_hyper_parameter_tuning_job(self) -> ActionResult:
+        tuning = self.sandbox.tuning.create(self.request)
+        return ActionResult({"HyperParameterTuningJobArn": tuning.arn})
+
+    def describe_hyper_parameter_tuning_job(self) -> ActionResult:
+        name = self._get_param("HyperParameterTuningJobName")
+        return ActionResult(self.sandbox.tuning.get(name).describe())
+
+    def list_hyper_parameter_tuning_jobs(self) -> ActionResult:
+        return ActionResult(self.sandbox.tuning.list(self.request))
+
+    def list_training_jobs_for_hyper_parameter_tuning_job(self) -> ActionResult:
+        return ActionResult(self.sandbox.tuning.list_training_jobs(self.request))
+
+    def stop_hyper_parameter_tuning_job(self) -> ActionResult:
+        self.sandbox.tuning.stop(self._get_param("HyperParameterTuningJobName"))
+        return EmptyResult()
+
+    def delete_hyper_parameter_tuning_job(self) -> ActionResult:
+        self.sandbox.tuning.delete(self._get_param("HyperParameterTuningJobName"))
+        return EmptyResult()

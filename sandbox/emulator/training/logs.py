@@ -15,6 +15,8 @@ logger = logging.getLogger(__name__)
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
+# The round number that starts a per-round evaluation line, e.g. "[12]#011train-auc:0.9".
+ROUND_PATTERN = re.compile(r"\[([0-9]+)\]")
 
 
 class TrainingLog:
@@ -61,6 +63,7 @@ class TrainingLog:
         with self._lock:
             for datapoint in found:
                 self._latest[datapoint["MetricName"]] = datapoint
+        self._notify_listeners(message, found)
         put_metrics(
             self.job.account_id,
             self.job.region,
@@ -75,3 +78,20 @@ class TrainingLog:
                 for datapoint in found
             ],
         )
+
+    def _notify_listeners(self, message: str, found: list[dict[str, Any]]) -> None:
+        """Pass per-round values to the job's metric listeners; a failing listener is logged."""
+        round_match = ROUND_PATTERN.match(message)
+        if round_match is None or not self.job.metric_listeners:
+            return
+        round_number = int(round_match.group(1))
+        for listener in list(self.job.metric_listeners):
+            for datapoint in found:
+                try:
+                    listener(datapoint["MetricName"], round_number, datapoint["Value"])
+                except Exception:
+                    logger.exception(
+                        "training job %s: metric listener failed on round %s",
+                        self.job.name,
+                        round_number,
+                    )

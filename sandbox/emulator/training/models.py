@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,9 @@ SECONDARY_MESSAGES = {
     "Stopped": "Training job stopped",
     "MaxRuntimeExceeded": "Training job runtime exceeded MaxRuntimeInSeconds provided",
 }
+
+# Called with (metric name, round, value) for each metric parsed from a per-round log line.
+MetricListener = Callable[[str, int, float], None]
 
 
 @dataclass
@@ -43,6 +47,7 @@ class TrainingJob:
     tags: list[dict[str, str]] = field(default_factory=list)
     stop_requested: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)
+    metric_listeners: list[MetricListener] = field(default_factory=list)
 
     @property
     def model_artifact_uri(self) -> str:

@@ -14,7 +14,7 @@ from ..exceptions import ResourceInUse, ValidationException
 from ..lifecycle import JobStatus
 from ..pagination import filter_by_time, paginate
 from ..services import S3Store, S3Uri
-from .models import TrainingJob
+from .models import MetricListener, TrainingJob
 from .runner import run_training_job
 
 if TYPE_CHECKING:
@@ -36,7 +36,14 @@ class TrainingJobs:
         self.backend = backend
         self.jobs: dict[str, TrainingJob] = {}
 
-    def create(self, request: dict[str, Any], *, tuning_job_arn: str | None = None) -> TrainingJob:
+    def create(
+        self,
+        request: dict[str, Any],
+        *,
+        tuning_job_arn: str | None = None,
+        metric_listener: MetricListener | None = None,
+    ) -> TrainingJob:
+        """Create a job and queue it; `metric_listener` sees each per-round metric value."""
         check_request("CreateTrainingJob", request)
         name = request["TrainingJobName"]
         arn = self._arn(name)
@@ -56,6 +63,8 @@ class TrainingJobs:
             tuning_job_arn=tuning_job_arn,
             tags=list(request.get("Tags") or []),
         )
+        if metric_listener is not None:
+            job.metric_listeners.append(metric_listener)
         job.enter("Starting", "Starting the training job")
         self.jobs[name.lower()] = job
         logger.info("training job %s: created", name)
