@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,9 @@ DEFAULT_INSTANCE_TYPES = (
     "ml.t3.medium",
 )
 DEFAULT_MAX_INSTANCES = 2
+
+# SageMaker's pattern and maximum length for a tag value (botocore checks neither).
+TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 
 # The create operations the handler sees; each one accepts Tags.
 TAGGED_OPERATIONS = (
@@ -75,6 +79,11 @@ class GuardrailPolicy:
         if self.max_instances < 1:
             raise GuardrailError(
                 f"max_instances={self.max_instances} is invalid: use a whole number of 1 or more"
+            )
+        if not TAG_VALUE.match(self.lab):
+            raise GuardrailError(
+                f"lab {self.lab!r} is not a valid tag value: use 1 to 256 letters, digits, "
+                "spaces or _.:/=+-@, e.g. 03-train"
             )
         if not self.allowed_instance_types:
             raise GuardrailError(
