@@ -7,12 +7,14 @@ because that is what real FailureReasons show.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import scipy.sparse
@@ -156,9 +158,13 @@ def _read_text(path: Path) -> str:
 
 
 def load_csv(channel: ChannelFiles, csv_weights: int, info: Callable[[str], None]) -> xgb.DMatrix:
-    """Load CSV files: label in column 0, weight in column 1 when csv_weights is 1."""
-    texts = [_read_text(path) for path in channel.files]
-    first_lines = [text.split("\n", 1)[0].rstrip("\r") for text in texts]
+    """Load CSV files: label in column 0, weight in column 1 when csv_weights is 1.
+
+    Files are parsed by pandas' C reader into float32, which is what XGBoost stores, so a
+    large channel costs about one copy of its numbers in memory.
+    """
+    raws = [path.read_bytes() for path in channel.files]
+    first_lines = [_first_line(raw) for raw in raws]
     delimiter = sniff_delimiter(first_lines[0]) if first_lines else ","
     info(f"Determined delimiter of CSV input is '{delimiter}'")
     for path, line in zip(channel.files, first_lines, strict=True):
@@ -166,37 +172,62 @@ def load_csv(channel: ChannelFiles, csv_weights: int, info: Callable[[str], None
             raise UserError(_invalid_format_message(line, path.name, "CSV"))
 
     tables = []
-    width = None
-    for path, text in zip(channel.files, texts, strict=True):
-        lines = [line for line in text.splitlines() if line.strip()]
-        for number, line in enumerate(lines, start=1):
-            columns = line.count(delimiter) + 1
-            width = width or columns
-            if columns != width:
-                raise UserError(
-                    "Failed to load csv data with exception:\n"
-                    f"Line {number} of file '{path.name}' has {columns} columns, but the data "
-                    f"before it has {width}. Every row needs the same number of columns."
-                )
-        if lines:
-            tables.append(_parse_csv_rows(lines, delimiter, path.name))
+    width: int | None = None
+    for path, raw in zip(channel.files, raws, strict=True):
+        width = _check_column_counts(raw, delimiter, path.name, width)
+        if raw.strip():
+            tables.append(_parse_csv(raw, delimiter, path.name))
     if not tables:
         return xgb.DMatrix(np.empty((0, 0)))
 
-    data = np.vstack(tables)
+    data = np.vstack(tables) if len(tables) > 1 else tables[0]
     first_feature = 2 if csv_weights == 1 else 1
     weight = data[:, 1] if csv_weights == 1 else None
     return xgb.DMatrix(data[:, first_feature:], label=data[:, 0], weight=weight, missing=np.nan)
 
 
-def _parse_csv_rows(lines: list[str], delimiter: str, file_name: str) -> np.ndarray:
-    rows = [
-        [field if field.strip() else "nan" for field in line.split(delimiter)] for line in lines
-    ]
+def _first_line(raw: bytes) -> str:
+    return raw.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+
+
+def _check_column_counts(
+    raw: bytes, delimiter: str, file_name: str, width: int | None
+) -> int | None:
+    """Raise UserError at the first non-blank line whose column count differs from the first."""
+    data = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(data == ord("\n"))
+    if data.size and data[-1] != ord("\n"):
+        ends = np.append(ends, data.size)
+    starts = np.concatenate(([0], ends[:-1] + 1)) if ends.size else np.empty(0, dtype=np.int64)
+    delimiters = np.concatenate(([0], np.cumsum(data == ord(delimiter))))
+    columns = delimiters[ends] - delimiters[starts] + 1
+    lengths = ends - starts
+    carriage_only = np.zeros(ends.size, dtype=bool)
+    single = np.flatnonzero(lengths == 1)
+    carriage_only[single] = data[starts[single]] == ord("\r")
+    columns = columns[(lengths > 0) & ~carriage_only]
+    if columns.size == 0:
+        return width
+    width = width or int(columns[0])
+    mismatched = np.flatnonzero(columns != width)
+    if mismatched.size:
+        number = int(mismatched[0]) + 1
+        raise UserError(
+            "Failed to load csv data with exception:\n"
+            f"Line {number} of file '{file_name}' has {int(columns[mismatched[0]])} columns, but "
+            f"the data before it has {width}. Every row needs the same number of columns."
+        )
+    return width
+
+
+def _parse_csv(raw: bytes, delimiter: str, file_name: str) -> np.ndarray:
     try:
-        return np.array(rows, dtype=np.float64)
+        frame = pd.read_csv(
+            io.BytesIO(raw), header=None, sep=delimiter, dtype=np.float32, engine="c"
+        )
     except ValueError as error:
         raise UserError(f"Failed to load csv data with exception:\n{file_name}: {error}") from error
+    return frame.to_numpy(dtype=np.float32, copy=False)
 
 
 def _validate_libsvm_line(line: str, file_name: str) -> None:
