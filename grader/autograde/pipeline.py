@@ -1,0 +1,208 @@
+"""The autograde command: plan, grade in parallel, merge one result at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from grader import defaults
+from grader.autograde.job import GradeJob, GradeResult
+from grader.autograde.merge import merge_result
+from grader.autograde.pool import run_dask, run_local
+from grader.autograde.sandbox import Isolation, detect_isolation
+from grader.course import Course, check_name
+from grader.errors import InvalidInputError
+from grader.gradebook import template_gradebook
+from grader.status import RETRY_STATUSES, Status, StatusStore, SubmissionRecord, course_lock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AutogradeSummary:
+    """What one autograde run did."""
+
+    lab: str
+    isolation: Isolation
+    graded: dict[str, str] = field(default_factory=dict)  # student -> status
+    skipped: list[str] = field(default_factory=list)  # unchanged since the last run
+    missing: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def counts(self) -> Counter[str]:
+        return Counter(self.graded.values())
+
+
+def submission_digest(folder: Path) -> str:
+    """Return a sha256 over the relative paths and contents of every file in ``folder``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _read_files(folder: Path, skip: set[str]) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.is_symlink() and path.name not in skip
+    }
+
+
+def _support_files(course: Course, lab: str) -> dict[str, bytes]:
+    folder = course.source_dir / lab
+    return {
+        relative: content
+        for relative, content in _read_files(folder, set()).items()
+        if not relative.endswith(".ipynb") and ".ipynb_checkpoints" not in relative
+    }
+
+
+def autograde(
+    course: Course,
+    lab: str,
+    *,
+    jobs: int = defaults.JOBS,
+    limits: defaults.Limits = defaults.LIMITS,
+    sandbox: defaults.SandboxSettings = defaults.SANDBOX,
+    students: list[str] | None = None,
+    force: bool = False,
+    dask_scheduler: str | None = None,
+    progress: bool = True,
+    check_reflections: bool = True,
+) -> AutogradeSummary:
+    """Grade the collected submissions of ``lab`` that are new, changed or failed.
+
+    ``force`` grades every submission again. Results are merged into the gradebook as they
+    arrive, so an interrupted run keeps everything graded before the interrupt.
+    """
+    if jobs < 1:
+        raise InvalidInputError(f"invalid number of jobs {jobs}: use 1 or more")
+    course.require_released(lab)
+    started = time.monotonic()
+    isolation = detect_isolation(sandbox.isolation)
+    log.info("lab=%s isolation: %s", lab, isolation.description)
+    summary = AutogradeSummary(lab, isolation)
+
+    with course_lock(course.records_dir):
+        store = StatusStore(course.records_dir / "status.json")
+        plan = _plan(course, store, lab, students, force, summary)
+        store.save()
+        template = template_gradebook(course.gradebook_path)
+        support = _support_files(course, lab)
+        work = [
+            _make_job(
+                course,
+                lab,
+                student,
+                template,
+                support,
+                limits,
+                sandbox,
+                isolation,
+                check_reflections,
+                store,
+            )
+            for student in plan
+        ]
+        digests = {student: digest for student, digest in plan.items()}
+        bar = tqdm(total=len(work), desc=f"autograde {lab}", unit="nb", disable=not progress)
+
+        def on_result(result: GradeResult) -> None:
+            record = store.get(lab, result.student) or SubmissionRecord()
+            merge_result(course, result, record, digests[result.student])
+            store.put(lab, result.student, record)
+            store.save()
+            summary.graded[result.student] = record.status.value
+            bar.update(1)
+
+        try:
+            if dask_scheduler:
+                run_dask(work, dask_scheduler, on_result)
+            else:
+                run_local(work, jobs, on_result)
+        finally:
+            bar.close()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _plan(
+    course: Course,
+    store: StatusStore,
+    lab: str,
+    students: list[str] | None,
+    force: bool,
+    summary: AutogradeSummary,
+) -> dict[str, str]:
+    """Return student -> digest of the submissions to grade, and record missing ones."""
+    wanted = {check_name(s, "student") for s in students} if students else None
+    plan: dict[str, str] = {}
+    submitted = {
+        folder.parent.name: folder
+        for folder in sorted(course.submitted_dir.glob(f"*/{lab}"))
+        if folder.is_dir() and (folder / course.notebook_name(lab)).is_file()
+    }
+    for student, folder in submitted.items():
+        if wanted is not None and student not in wanted:
+            continue
+        digest = submission_digest(folder)
+        record = store.get(lab, student)
+        if record is None:
+            record = SubmissionRecord(digest=digest)
+            store.put(lab, student, record)
+        unchanged = record.graded_digest == digest and record.status not in RETRY_STATUSES
+        if unchanged and not force:
+            summary.skipped.append(student)
+            continue
+        plan[student] = digest
+
+    for student in store.roster():
+        if student in submitted or (wanted is not None and student not in wanted):
+            continue
+        record = store.get(lab, student)
+        if record is None or record.status == Status.MISSING:
+            store.put(lab, student, SubmissionRecord(status=Status.MISSING, reason="no submission"))
+            summary.missing.append(student)
+    return plan
+
+
+def _make_job(
+    course: Course,
+    lab: str,
+    student: str,
+    template: bytes,
+    support: dict[str, bytes],
+    limits: defaults.Limits,
+    sandbox: defaults.SandboxSettings,
+    isolation: Isolation,
+    check_reflections: bool,
+    store: StatusStore,
+) -> GradeJob:
+    folder = course.submission_dir(lab, student)
+    record = store.get(lab, student)
+    timestamp = record.timestamp if record else None
+    timestamp_file = folder / "timestamp.txt"
+    if timestamp is None and timestamp_file.is_file():
+        timestamp = timestamp_file.read_text(encoding="utf-8").strip() or None
+    return GradeJob(
+        lab=lab,
+        student=student,
+        notebook_name=course.notebook_name(lab),
+        submission=_read_files(folder, {"timestamp.txt"}),
+        support_files=support,
+        gradebook=template,
+        course_id=course.course_id,
+        limits=limits,
+        sandbox=sandbox,
+        isolation=isolation,
+        timestamp=timestamp,
+        check_reflections=check_reflections,
+    )
