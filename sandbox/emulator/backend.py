@@ -14,6 +14,7 @@ from moto.sagemaker.models import SageMakerModelBackend
 from .exceptions import ValidationException
 from .hosting.service import Hosting
 from .training.service import TrainingJobs
+from .transform.service import TransformJobs
 from .tuning.service import HyperParameterTuningJobs
 
 
@@ -22,6 +23,7 @@ class SandboxSageMakerBackend(SageMakerModelBackend):
         super().__init__(region_name, account_id)
         self.training = TrainingJobs(self)
         self.hosting = Hosting(self)
+        self.transform = TransformJobs(self)
         self.tuning = HyperParameterTuningJobs(self)
 
     @property
@@ -38,6 +40,7 @@ class SandboxSageMakerBackend(SageMakerModelBackend):
             "model": self.hosting.models,
             "endpoint-config": self.hosting.configs,
             "endpoint": self.hosting.endpoints,
+            "transform-job": self.transform.jobs,
             "hyper-parameter-tuning-job": self.tuning.jobs,
         }
         if resource_type in families:

@@ -97,6 +97,23 @@ class SandboxSageMakerResponse(SageMakerResponse):
         endpoint = self.sandbox.hosting.update_weights_and_capacities(self.request)
         return ActionResult({"EndpointArn": endpoint.arn})
 
+    # Transform jobs
+
+    def create_transform_job(self) -> ActionResult:
+        job = self.sandbox.transform.create(self.request)
+        return ActionResult({"TransformJobArn": job.arn})
+
+    def describe_transform_job(self) -> ActionResult:
+        name = self._get_param("TransformJobName")
+        return ActionResult(self.sandbox.transform.get(name).describe())
+
+    def list_transform_jobs(self) -> ActionResult:
+        return ActionResult(self.sandbox.transform.list(self.request))
+
+    def stop_transform_job(self) -> ActionResult:
+        self.sandbox.transform.stop(self._get_param("TransformJobName"))
+        return EmptyResult()
+
     # Hyperparameter tuning jobs
 
     def create_hyper_parameter_tuning_job(self) -> ActionResult:

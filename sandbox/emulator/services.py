@@ -116,5 +116,9 @@ def put_metrics(
 ) -> None:
     """Publish datapoints to CloudWatch; each dict holds MetricName, Value, Unit, Dimensions."""
     stamp = timestamp or utcnow()
+    # moto's CloudWatch compares datapoints with the naive UTC times its request parser
+    # makes, so an aware timestamp would break GetMetricStatistics and GetMetricData.
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
     data = [{"Timestamp": stamp, **metric} for metric in metrics]
     cloudwatch_backends[account_id][region].put_metric_data(namespace, data)

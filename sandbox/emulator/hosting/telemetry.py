@@ -76,6 +76,4 @@ def publish_invocation(
             {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions}
             for name, value, unit in values
         ],
-        # moto's CloudWatch compares naive UTC datetimes, as its request parser makes them.
-        timestamp=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
     )
