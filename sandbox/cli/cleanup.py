@@ -8,6 +8,7 @@ stopped while they run; SageMaker keeps finished jobs and offers no delete for t
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,12 @@ from botocore.exceptions import ClientError
 from .. import guardrails
 
 logger = logging.getLogger(__name__)
+
+# SageMaker rejects DeleteEndpoint while an endpoint is being created or updated, which
+# takes minutes on a real account, so cleanup waits for it to settle first.
+ENDPOINT_IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack")
+ENDPOINT_POLL_SECONDS = 15.0
+ENDPOINT_WAIT_SECONDS = 20 * 60.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,8 @@ def clean(
         family = resource.family
         call = getattr(sagemaker, family.action_operation)
         try:
+            if family.action_operation == "delete_endpoint":
+                _wait_until_settled(sagemaker, resource.name, report)
             call(**{family.name_key: resource.name})
         except ClientError as error:
             message = error.response.get("Error", {}).get("Message", str(error))
@@ -141,6 +150,16 @@ def clean(
         report(f"done:   {resource.describe()}")
         outcomes.append(Outcome(resource))
     return outcomes
+
+
+def _wait_until_settled(sagemaker: Any, endpoint: str, report: Callable[[str], None]) -> None:
+    deadline = time.monotonic() + ENDPOINT_WAIT_SECONDS
+    while True:
+        status = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointStatus"]
+        if status not in ENDPOINT_IN_PROGRESS or time.monotonic() > deadline:
+            return
+        report(f"waiting: endpoint {endpoint} is {status}")
+        time.sleep(ENDPOINT_POLL_SECONDS)
 
 
 def _summaries(sagemaker: Any, family: Family) -> Iterator[dict[str, Any]]:

@@ -59,6 +59,7 @@ def create_family(session: Any, client: Any, prefix: str) -> None:
 @pytest.fixture
 def account(monkeypatch):
     """A local sandbox account with tagged ('lab3', 'lab5') and untagged ('plain') resources."""
+    monkeypatch.setattr(cleanup, "ENDPOINT_POLL_SECONDS", 0.1)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with sandbox.connect() as session:
