@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 
 import nbformat
-from nbgrader.apps import NbGraderAPI
+from nbgrader.converters import GenerateAssignment
+from nbgrader.converters.base import NbGraderException
+from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
 from grader.course import Course, nbgrader_environment
@@ -61,19 +63,22 @@ def release(course: Course, lab: str) -> Path:
     course.prepare()
     course.sync_source(lab)
 
-    api = NbGraderAPI(config=nbgrader_config(course))
+    config = nbgrader_config(course)
+    config.CourseDirectory.assignment_id = lab
+    converter = GenerateAssignment(coursedir=CourseDirectory(config=config), config=config)
+    converter.force = True
+    converter.create_assignment = True
     saved_path = os.environ.get("PATH", "")
     os.environ["PATH"] = nbgrader_environment()["PATH"]
     try:
-        outcome = api.generate_assignment(lab, force=True, create=True)
+        converter.start()
+    except NbGraderException as error:
+        raise NbgraderCommandError(
+            f"nbgrader generate_assignment failed for lab {lab!r}: {error}"
+        ) from error
     finally:
         os.environ["PATH"] = saved_path
 
-    if not outcome.get("success"):
-        detail = outcome.get("error") or outcome.get("log", "")
-        raise NbgraderCommandError(
-            f"nbgrader generate_assignment failed for lab {lab!r}:\n{detail}"
-        )
     released = course.release_notebook(lab)
     log.info("lab=%s released to %s", lab, released)
     return released

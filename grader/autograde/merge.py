@@ -30,7 +30,7 @@ def merge_result(
 ) -> None:
     """Write ``result`` into the gradebook and ``course/autograded``, and update ``record``."""
     status = Status(result.outcome)
-    if status == Status.GRADED and record.repairs:
+    if status == Status.GRADED and (record.repairs or record.dropped_files):
         status = Status.REPAIRED
     _write_gradebook(course, result, record.timestamp)
     if result.autograded_files:

@@ -95,6 +95,9 @@ def autograde(
         store = StatusStore(course.records_dir / "status.json")
         plan = _plan(course, store, lab, students, force, summary)
         store.save()
+        if not plan:
+            summary.seconds = time.monotonic() - started
+            return summary
         template = template_gradebook(course.gradebook_path)
         support = _support_files(course, lab)
         work = [
