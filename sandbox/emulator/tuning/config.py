@@ -38,7 +38,7 @@ class Hyperband:
 
 @dataclass(frozen=True)
 class TuningSpec:
-    """What the coordinator needs: strategy, objective, limits and the child job template."""
+    """The strategy, objective, limits and child job template of one tuning job."""
 
     strategy: str
     objective_metric: str
@@ -78,15 +78,18 @@ def parse_spec(request: dict[str, Any]) -> TuningSpec:
     config = request["HyperParameterTuningJobConfig"]
     definition = _definition(request)
     objective_metric, maximize = _objective(config, definition)
+
     static = definition["StaticHyperParameters"]
     user_static = {k: v for k, v in static.items() if k != OBJECTIVE_HYPERPARAMETER}
     ranges = tuple(parse_ranges(config.get("ParameterRanges"), user_static))
+
     strategy = config["Strategy"]
     limits = config["ResourceLimits"]
     _check_strategy_rules(strategy, ranges, config)
     max_jobs = _max_jobs(strategy, ranges, limits)
     if "ResourceConfig" not in definition:
         _resource_config(definition)
+
     criteria = config.get("TuningJobCompletionCriteria") or {}
     not_improving = criteria.get("BestObjectiveNotImproving") or {}
     return TuningSpec(

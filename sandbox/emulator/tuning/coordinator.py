@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Upper bound on how long the loop sleeps before it looks at its children again.
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.02
 
 
 def start(tuning: TuningJob, training: TrainingJobs, search: Search) -> threading.Thread:

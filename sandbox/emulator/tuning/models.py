@@ -40,7 +40,6 @@ class TuningChild:
     tuning_job_name: str
     objective_metric: str
     objective_type: str
-    reported: bool = False
 
     @property
     def tuned(self) -> dict[str, str]:

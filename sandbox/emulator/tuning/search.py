@@ -155,9 +155,9 @@ def make_search(spec: TuningSpec, seeds: list[Evaluation]) -> Search:
 def _sampler(spec: TuningSpec) -> optuna.samplers.BaseSampler:
     if spec.strategy == "Bayesian":
         # A third of the budget (2 to 10 jobs) explores at random before TPE models the
-        # results; the constant liar keeps parallel jobs from proposing the same point.
-        # With MaxParallelTrainingJobs above 1 the proposals depend on the order in which
-        # jobs finish, so RandomSeed reproduces a Bayesian run only without parallelism.
+        # results. The constant liar keeps parallel jobs from proposing the same point.
+        # With parallel jobs the proposals depend on the order in which jobs finish, so
+        # RandomSeed reproduces a Bayesian run only with MaxParallelTrainingJobs=1.
         startup = min(10, max(2, spec.max_jobs // 3))
         return optuna.samplers.TPESampler(
             seed=spec.random_seed, n_startup_trials=startup, constant_liar=True

@@ -11,8 +11,8 @@ from __future__ import annotations
 import statistics
 import threading
 
-# NOTE: the service does not document how many earlier jobs it needs before the rule
-# applies; the sandbox waits for three so that one poor early job cannot set the bar.
+# NOTE: the service does not document how many finished jobs the rule needs. The sandbox
+# waits for three, so that one poor early job cannot set the bar.
 MIN_FINISHED_JOBS = 3
 
 
