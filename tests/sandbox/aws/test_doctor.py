@@ -1,4 +1,4 @@
-"""`python -m sandbox doctor` checks, with every AWS answer from a Stubber."""
+"""`python -m sandbox doctor` checks, with every AWS response from a Stubber."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_ready_account_passes(stubbed, monkeypatch):
     )
 
 
-def test_untrusted_role_and_zero_quota_say_what_to_fix(stubbed, monkeypatch):
+def test_untrusted_role_and_zero_quota(stubbed, monkeypatch):
     monkeypatch.setenv("SAGELAB_ROLE_ARN", ROLE)
     untrusted = TRUST.replace("sagemaker.amazonaws.com", "ec2.amazonaws.com")
     plan_account(stubbed, untrusted, [quota("ml.m5.large for endpoint usage", 0)])

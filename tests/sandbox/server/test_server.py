@@ -157,7 +157,7 @@ def test_train_deploy_invoke_through_http(server):
     assert scores[0] > 0.5 > scores[1]
 
 
-def test_students_in_other_accounts_see_nothing_of_each_other(server):
+def test_accounts_keep_students_apart(server):
     alice = student_credentials(server, "111122223333", "alice")
     bob = student_credentials(server, "444455556666", "bob")
     client("s3", server, **alice).create_bucket(Bucket="alice-course-data")
