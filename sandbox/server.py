@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -72,11 +74,25 @@ class SandboxServer:
 
         from .emulator import install
 
+        self._check_port_free()
         install()
         guard.activate()
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         logger.info("sandbox server listening on %s", self.endpoint_url)
+
+    def _check_port_free(self) -> None:
+        """Raise ServerError if the port is taken: moto's start() would wait forever."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((self.host, self.port))
+            except OSError as error:
+                raise ServerError(
+                    f"cannot listen on {self.host}:{self.port} ({error.strerror}): stop the "
+                    "process using that port, or pick another with --port"
+                ) from None
 
     def stop(self) -> None:
         if self._server is None:
@@ -86,10 +102,19 @@ class SandboxServer:
         guard.deactivate()
         logger.info("sandbox server on %s stopped", self.endpoint_url)
 
-    def serve_forever(self, stop_event: threading.Event | None = None) -> None:
-        """Run until `stop_event` is set or the process receives Ctrl-C."""
+    def serve_forever(
+        self,
+        stop_event: threading.Event | None = None,
+        on_ready: Callable[[str], None] | None = None,
+    ) -> None:
+        """Run until `stop_event` is set or the process receives Ctrl-C.
+
+        `on_ready` receives the endpoint URL once the server accepts connections.
+        """
         event = stop_event or threading.Event()
         self.start()
+        if on_ready is not None:
+            on_ready(self.endpoint_url)
         try:
             while not event.wait(0.5):
                 pass

@@ -108,11 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    server = SandboxServer(args.host, args.port)
-    print(
-        f"sandbox server on {server.endpoint_url} (Ctrl-C stops it and drops its state)", flush=True
-    )
-    server.serve_forever()
+    def announce(url: str) -> None:
+        print(f"sandbox server on {url} (Ctrl-C stops it and drops its state)", flush=True)
+
+    SandboxServer(args.host, args.port).serve_forever(on_ready=announce)
     return EXIT_OK
 
 

@@ -221,3 +221,18 @@ def test_serve_command_rejects_wildcard_host(capsys):
         "error: --host 0.0.0.0 is not a loopback address: the sandbox server listens on "
         "loopback addresses only (127.0.0.0/8 or ::1), e.g. --host 127.0.0.1\n"
     )
+
+
+def test_serve_on_a_busy_port_fails_fast(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        code = cli.main(["serve", "--port", str(port)])
+
+    assert code == cli.EXIT_CONFIG
+    assert capsys.readouterr().err == (
+        f"error: cannot listen on 127.0.0.1:{port} (Address already in use): stop the "
+        "process using that port, or pick another with --port\n"
+    )
