@@ -30,7 +30,7 @@ EVENT_VERSION = "0"
 
 @dataclass(frozen=True)
 class CapturedCall:
-    """One invocation as the capture sees it."""
+    """The request and response of one invocation, as data capture records them."""
 
     endpoint: str
     variant: str

@@ -30,7 +30,7 @@ class DeploymentError(Exception):
 
 @dataclass(frozen=True)
 class Placement:
-    """Where variants run: the account and region of their logs, and the S3 of their models."""
+    """Account and region of the variants' logs, and the S3 store of their models."""
 
     account_id: str
     region: str

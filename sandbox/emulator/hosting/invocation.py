@@ -1,8 +1,8 @@
 """InvokeEndpoint: route a request to a production variant and call its model server.
 
-Each request is checked, routed to a variant, answered by the variant's XGBoost server,
-then captured, measured and logged before the response goes back: metrics, logs and
-data capture records are in place when InvokeEndpoint returns.
+Each request is checked, routed to a variant and sent to the variant's XGBoost server.
+The call is then captured, measured and logged before the response is returned, so
+metrics, logs and data capture records exist when InvokeEndpoint returns.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class InvocationRequest:
 
 @dataclass(frozen=True)
 class InvocationContext:
-    """Where the request runs: account, region, random generator and S3."""
+    """Account, region, random generator and S3 store of one request."""
 
     account_id: str
     region: str
@@ -70,7 +70,7 @@ def invoke(
         capture = endpoint.capture
     if status not in SERVING_STATUSES or not variants:
         # NOTE: the service's wording for an endpoint that is not InService is not
-        # documented; this message says what to do instead.
+        # documented, so this message states what to do instead.
         raise RuntimeValidationError(
             f"Endpoint {endpoint.name} of account {context.account_id} is not in service "
             f"(status {status}): wait for InService before invoking it."

@@ -19,7 +19,7 @@ INPUT_KEY = "SageMakerInput"
 
 
 class RecordError(ValueError):
-    """An input object cannot be split, packed or joined as the job asks."""
+    """An input object cannot be split, packed or joined with the job's settings."""
 
 
 def split_records(data: bytes, split_type: str) -> list[bytes]:
@@ -84,7 +84,7 @@ class DataProcessing:
     def from_request(
         cls, config: dict[str, Any] | None, content_type: str | None
     ) -> DataProcessing | None:
-        """Return the processing steps, or None when the job asks for none."""
+        """Return the processing steps, or None when the request sets none."""
         config = config or {}
         input_filter = parse(config.get("InputFilter", "$"))
         output_filter = parse(config.get("OutputFilter", "$"))

@@ -12,7 +12,7 @@ from hosting_helpers import client_error, create_model, deploy, variant
 ARN_PREFIX = "arn:aws:sagemaker:us-east-1:123456789012"
 
 
-def _create(sm, name, model, **variant_options):
+def _create(sm, name, model):
     sm.create_endpoint_config(
         EndpointConfigName=f"{name}-config", ProductionVariants=[variant("AllTraffic", model)]
     )

@@ -272,7 +272,8 @@ def test_stop_transform_job(transform_session, sm, model, name):
     sm.get_waiter("transform_job_completed_or_stopped").wait(TransformJobName=name)
     described = sm.describe_transform_job(TransformJobName=name)
 
-    assert stopping == "Stopping"
+    # The job thread may see the stop request before DescribeTransformJob runs.
+    assert stopping in ("Stopping", "Stopped")
     assert described["TransformJobStatus"] == "Stopped"
     assert _keys(transform_session, f"{name}/out/") == []
     with pytest.raises(ClientError) as excinfo:

@@ -1,0 +1,98 @@
+"""Batch transform of 100,000 rows, measured against a direct predict in the same run.
+
+The sandbox figure is the wall time from CreateTransformJob to the waiter's return,
+with default settings (SplitType Line, MultiRecord, 6 MB mini-batches). The direct
+figure parses the same CSV text with pandas, calls Booster.predict and writes one
+prediction per line, as the output file holds.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "sandbox" / "hosting"))
+
+from hosting_helpers import FEATURES, create_model, load_booster, train_model  # noqa: E402
+
+import sandbox  # noqa: E402
+
+ROWS = 100_000
+TARGET_RATIO = 1.5
+
+
+def make_csv() -> bytes:
+    values = np.random.default_rng(2).normal(size=(ROWS, FEATURES)).astype(np.float32)
+    return pd.DataFrame(values).to_csv(header=False, index=False, float_format="%.5f").encode()
+
+
+def direct_seconds(booster: xgb.Booster, body: bytes) -> tuple[float, bytes]:
+    started = time.perf_counter()
+    frame = pd.read_csv(io.BytesIO(body), header=None)
+    predictions = booster.predict(xgb.DMatrix(frame.to_numpy()))
+    output = ("\n".join(str(value) for value in predictions.tolist()) + "\n").encode()
+    return time.perf_counter() - started, output
+
+
+def sandbox_seconds(session: sandbox.Session, body: bytes) -> tuple[float, bytes, float]:
+    s3 = session.client("s3")
+    sagemaker = session.client("sagemaker")
+    s3.put_object(Bucket=session.bucket, Key="bench-transform/in/data.csv", Body=body)
+    started = time.perf_counter()
+    sagemaker.create_transform_job(
+        TransformJobName="bench-transform",
+        ModelName="bench-transform",
+        TransformInput={
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": f"s3://{session.bucket}/bench-transform/in/",
+                }
+            },
+            "ContentType": "text/csv",
+            "SplitType": "Line",
+        },
+        TransformOutput={
+            "S3OutputPath": f"s3://{session.bucket}/bench-transform/out",
+            "AssembleWith": "Line",
+        },
+        TransformResources={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
+    )
+    sagemaker.get_waiter("transform_job_completed_or_stopped").wait(
+        TransformJobName="bench-transform"
+    )
+    elapsed = time.perf_counter() - started
+    described = sagemaker.describe_transform_job(TransformJobName="bench-transform")
+    assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
+    job_seconds = (described["TransformEndTime"] - described["TransformStartTime"]).total_seconds()
+    output = s3.get_object(Bucket=session.bucket, Key="bench-transform/out/data.csv.out")
+    return elapsed, output["Body"].read(), job_seconds
+
+
+def main() -> None:
+    body = make_csv()
+    with sandbox.connect("local") as session:
+        url = train_model(session, "bench-transform")
+        create_model(session, "bench-transform", url)
+        booster = load_booster(session, url)
+        direct, direct_output = direct_seconds(booster, body)
+        elapsed, output, job_seconds = sandbox_seconds(session, body)
+
+    same = np.allclose(
+        np.array(output.split(), dtype=float), np.array(direct_output.split(), dtype=float)
+    )
+    ratio = elapsed / direct
+    print(f"batch transform of {ROWS:,} rows ({len(body) / 1e6:.1f} MB of CSV)")
+    print(f"  direct parse + predict + write {direct:6.2f} s")
+    print(f"  sandbox create to waiter       {elapsed:6.2f} s (job itself {job_seconds:.2f} s)")
+    print(f"  ratio {ratio:.2f} (target at most {TARGET_RATIO}), outputs equal: {same}")
+
+
+if __name__ == "__main__":
+    main()
