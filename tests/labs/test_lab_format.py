@@ -153,7 +153,9 @@ def test_ends_clean_up_headline(lab: str) -> None:
     headings = [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
     last_code = [cell for cell in notebook.cells if cell.cell_type == "code"][-1]
 
-    assert any(source.startswith("## Clean up") for source in headings), f"{lab}: no clean-up"
+    assert any(re.match(r"## (\d+\. )?Clean up", source) for source in headings), (
+        f"{lab}: no clean-up"
+    )
     assert re.search(r"^HEADLINE = \{", last_code.source, re.M), f"{lab}: HEADLINE not set last"
 
 
