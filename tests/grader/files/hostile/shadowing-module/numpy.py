@@ -1,0 +1,2 @@
+def testing():
+    pass
