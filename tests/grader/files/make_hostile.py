@@ -115,7 +115,12 @@ for path in sorted(set(found)):
 print("search done, environment keys:", sorted(os.environ))"""
 WRITE_GRADEBOOK = """import glob, os, sqlite3
 written = 0
-patterns = ["../../../gradebook.db", "/tmp/**/gradebook.db", "/work/**/gradebook.db", "/root/**/gradebook.db"]
+patterns = [
+    "../../../gradebook.db",
+    "/tmp/**/gradebook.db",
+    "/work/**/gradebook.db",
+    "/root/**/gradebook.db",
+]
 for pattern in patterns:
     for path in glob.glob(pattern, recursive=True):
         try:
@@ -128,8 +133,10 @@ for pattern in patterns:
 print("gradebooks written:", written)"""
 DETACHED = """import subprocess, sys
 token = "sagelab-detached-marker-7f3"
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", token], start_new_session=True)
-subprocess.Popen(["/bin/sh", "-c", f"(sleep 120 & ) ; exec sleep 120 # {token}"], start_new_session=True)
+sleeper = [sys.executable, "-c", "import time; time.sleep(120)", token]
+subprocess.Popen(sleeper, start_new_session=True)
+daemon = ["/bin/sh", "-c", f"(sleep 120 & ) ; exec sleep 120 # {token}"]
+subprocess.Popen(daemon, start_new_session=True)
 print("started")"""
 NETWORK = """import socket
 try:
@@ -214,7 +221,8 @@ NOTEBOOK_CASES: dict[str, Callable[[NotebookNode], None]] = {
     "always-equal": replace("add_answer", ALWAYS_EQUAL),
     "monkeypatch-numpy": replace(
         "means_answer",
-        "def column_means(rows):\n    return np.zeros(2)\n\nnp.testing.assert_allclose = lambda *a, **k: None",
+        "def column_means(rows):\n    return np.zeros(2)\n\n"
+        "np.testing.assert_allclose = lambda *a, **k: None",
     ),
     "monkeypatch-pandas": append(
         "means_answer", "import pandas\npandas.testing.assert_frame_equal = lambda *a, **k: None"
@@ -286,11 +294,15 @@ def main() -> None:
 
 def write_zip_slip(text: str) -> None:
     """An LMS download with a valid upload, a zip-slip entry and a symbolic link."""
+    uploaded = (2026, 1, 15, 10, 0, 0)
     with zipfile.ZipFile(OUT / "zip-slip.zip", "w") as bundle:
-        bundle.writestr(f"doejane_4242_9001_{NOTEBOOK}", text)
-        bundle.writestr(f"../../evil_4343_9002_{NOTEBOOK}", text)
-        bundle.writestr(f"/tmp/absolute_4444_9003_{NOTEBOOK}", text)
-        link = zipfile.ZipInfo(f"linker_4545_9004_{NOTEBOOK}")
+        for name in (
+            f"doejane_4242_9001_{NOTEBOOK}",
+            f"../../evil_4343_9002_{NOTEBOOK}",
+            f"/tmp/absolute_4444_9003_{NOTEBOOK}",
+        ):
+            bundle.writestr(zipfile.ZipInfo(name, uploaded), text)
+        link = zipfile.ZipInfo(f"linker_4545_9004_{NOTEBOOK}", uploaded)
         link.external_attr = (stat.S_IFLNK | 0o777) << 16
         bundle.writestr(link, "/etc/passwd")
 
