@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import time
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
+from sandbox_helpers import make_rows, to_csv, training_request, upload_channels
 
 import sandbox
 from sandbox import cli, guardrails
 from sandbox.cli import cleanup
-
-# The training request helpers live in tests/sandbox/conftest.py, which this folder's own
-# conftest.py shadows as a module name, so load it by path.
-_spec = importlib.util.spec_from_file_location(
-    "sandbox_test_helpers", Path(__file__).parents[1] / "conftest.py"
-)
-assert _spec is not None and _spec.loader is not None
-helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(helpers)
-make_rows, to_csv = helpers.make_rows, helpers.to_csv
-training_request, upload_channels = helpers.training_request, helpers.upload_channels
 
 LONG_RUN = {"objective": "binary:logistic", "num_round": "100000"}
 

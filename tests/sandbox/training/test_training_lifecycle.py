@@ -7,7 +7,7 @@ import tarfile
 
 import numpy as np
 import xgboost as xgb
-from conftest import (
+from sandbox_helpers import (
     make_rows,
     to_csv,
     training_request,

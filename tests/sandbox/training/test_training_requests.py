@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import make_rows, to_csv, training_request, upload_channels, wait_for_job
+from sandbox_helpers import make_rows, to_csv, training_request, upload_channels, wait_for_job
 
 
 def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xgboost as xgb
-from conftest import make_rows, to_csv, training_request, upload_channels, wait_for_job
+from sandbox_helpers import make_rows, to_csv, training_request, upload_channels, wait_for_job
 
 from sagelab.course import run_lab
 
