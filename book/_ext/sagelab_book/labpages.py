@@ -92,8 +92,14 @@ def make_student_notebook(source: NotebookNode, lab: str = "") -> NotebookNode:
             )
 
     resources: dict = {}
-    for preprocessor_class in STUDENT_PREPROCESSORS:
-        notebook, resources = preprocessor_class().preprocess(notebook, resources)
+    try:
+        for preprocessor_class in STUDENT_PREPROCESSORS:
+            notebook, resources = preprocessor_class().preprocess(notebook, resources)
+    except (RuntimeError, ValueError) as error:
+        # nbgrader reports misplaced delimiters and bad cell metadata this way.
+        raise LabPageError(
+            f"lab {lab}: nbgrader could not make the student version: {error}"
+        ) from error
 
     for index, cell in enumerate(notebook.cells):
         for marker in INSTRUCTOR_MARKERS:
