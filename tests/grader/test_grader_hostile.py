@@ -19,7 +19,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from nbgrader.api import Gradebook
 from toy_submissions import FILES, LAB, SubmissionKind, make_submission, write_submission
 
