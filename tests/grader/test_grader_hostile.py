@@ -8,6 +8,7 @@ grades are exactly what their code earns.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -18,7 +19,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import TEST_LIMITS, copy_course, requires_namespaces
 from nbgrader.api import Gradebook
 from toy_submissions import FILES, LAB, SubmissionKind, make_submission, write_submission
 
@@ -26,6 +26,18 @@ from grader.autograde.pipeline import autograde
 from grader.collect import CollectReport, collect
 from grader.course import Course
 from grader.status import StatusStore, SubmissionRecord
+
+# pytest imports every conftest.py under the name "conftest", so a plain import returns
+# whichever was loaded last: load this folder's conftest by path instead.
+_spec = importlib.util.spec_from_file_location(
+    "grader_tests_conftest", Path(__file__).with_name("conftest.py")
+)
+assert _spec is not None and _spec.loader is not None
+_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_conftest)
+TEST_LIMITS = _conftest.TEST_LIMITS
+copy_course = _conftest.copy_course
+requires_namespaces = _conftest.requires_namespaces
 
 pytestmark = pytest.mark.slow
 
