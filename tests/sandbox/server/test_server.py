@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import signal
 import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -21,48 +17,6 @@ IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 ROLE = "arn:aws:iam::123456789012:role/SageLabSageMakerRole"
 BUCKET = "sagemaker-us-east-1-123456789012"
 KEYS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"server exited early: {process.communicate()}"
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"no sandbox server on 127.0.0.1:{port} after {timeout} s")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            out, _ = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise
-        assert process.returncode == cli.EXIT_OK
-        assert out.startswith(f"sandbox server on http://127.0.0.1:{port}")
 
 
 def client(service: str, url: str, **keys: str) -> Any:
@@ -198,7 +152,7 @@ def test_status_rejects_remote_endpoint(capsys):
     )
 
 
-def test_status_without_server_says_how_to_start_one(capsys):
+def test_status_without_server_says_how_to_start_one(capsys, free_port):
     url = f"http://127.0.0.1:{free_port()}"
 
     code = cli.main(["status", "--endpoint-url", url])
@@ -213,7 +167,7 @@ def test_serve_rejects_non_loopback_hosts(host):
         check_loopback_host(host)
 
 
-def test_serve_command_rejects_wildcard_host(capsys):
+def test_serve_command_rejects_wildcard_host(capsys, free_port):
     code = cli.main(["serve", "--host", "0.0.0.0", "--port", str(free_port())])
 
     assert code == cli.EXIT_CONFIG
