@@ -203,3 +203,60 @@ def _wait_for_job(sagemaker: Any, name: str, statuses: tuple[str, ...]) -> None:
     while _job_status(sagemaker, name) not in statuses:
         assert time.monotonic() < deadline, f"{name} did not reach {statuses}"
         time.sleep(0.1)
+
+
+def tuning_request(session: Any, name: str) -> dict[str, Any]:
+    """Return a tuning job whose single child trains long enough to be stopped."""
+    job = training_request(session, "unused", "data", LONG_RUN)
+    return {
+        "HyperParameterTuningJobName": name,
+        "HyperParameterTuningJobConfig": {
+            "Strategy": "Random",
+            "HyperParameterTuningJobObjective": {
+                "Type": "Minimize",
+                "MetricName": "validation:logloss",
+            },
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 1, "MaxParallelTrainingJobs": 1},
+            "ParameterRanges": {
+                "ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.1", "MaxValue": "0.3"}]
+            },
+        },
+        "TrainingJobDefinition": {
+            "StaticHyperParameters": LONG_RUN,
+            "AlgorithmSpecification": job["AlgorithmSpecification"],
+            "RoleArn": job["RoleArn"],
+            "InputDataConfig": job["InputDataConfig"],
+            "OutputDataConfig": job["OutputDataConfig"],
+            "ResourceConfig": job["ResourceConfig"],
+            "StoppingCondition": job["StoppingCondition"],
+        },
+    }
+
+
+def test_cleanup_stops_tagged_tuning_job(monkeypatch, capsys):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with sandbox.connect() as session:
+        upload_channels(session, "data", to_csv(make_rows(200)), to_csv(make_rows(50, seed=1)))
+        tagged = session.client("sagemaker")
+        guardrails.install(tagged.meta.events, guardrails.GuardrailPolicy(lab="04-tune"))
+        tagged.create_hyper_parameter_tuning_job(**tuning_request(session, "tagged-tune"))
+        plain = session.client("sagemaker")
+        plain.create_hyper_parameter_tuning_job(**tuning_request(session, "plain-tune"))
+
+        code = cli.main(["cleanup", "--yes", "--region", "us-east-1", "--lab", "04-tune"])
+        tagged_status = _tuning_status(plain, "tagged-tune")
+        plain_status = _tuning_status(plain, "plain-tune")
+        plain.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="plain-tune")
+
+    output = capsys.readouterr().out
+    assert code == cli.EXIT_OK
+    assert "done:   stop tuning job tagged-tune (lab 04-tune)" in output
+    assert tagged_status in ("Stopping", "Stopped")
+    assert plain_status == "InProgress"
+
+
+def _tuning_status(sagemaker: Any, name: str) -> str:
+    described = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    status: str = described["HyperParameterTuningJobStatus"]
+    return status
