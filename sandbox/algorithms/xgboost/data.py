@@ -51,6 +51,7 @@ _FORMATS = {
     "application/x-recordio-protobuf": RECORDIO_PROTOBUF,
 }
 MAX_FOLDER_DEPTH = 3
+COLUMN_COUNT_BLOCK_BYTES = 16 * 1024**2
 CONTAINER_DATA_DIR = "/opt/ml/input/data"
 NO_LABELS_MESSAGE = (
     "Got input data without labels. Please check the input data set. If training job is "
@@ -194,18 +195,7 @@ def _check_column_counts(
     raw: bytes, delimiter: str, file_name: str, width: int | None
 ) -> int | None:
     """Raise UserError at the first non-blank line whose column count differs from the first."""
-    data = np.frombuffer(raw, dtype=np.uint8)
-    ends = np.flatnonzero(data == ord("\n"))
-    if data.size and data[-1] != ord("\n"):
-        ends = np.append(ends, data.size)
-    starts = np.concatenate(([0], ends[:-1] + 1)) if ends.size else np.empty(0, dtype=np.int64)
-    delimiters = np.concatenate(([0], np.cumsum(data == ord(delimiter))))
-    columns = delimiters[ends] - delimiters[starts] + 1
-    lengths = ends - starts
-    carriage_only = np.zeros(ends.size, dtype=bool)
-    single = np.flatnonzero(lengths == 1)
-    carriage_only[single] = data[starts[single]] == ord("\r")
-    columns = columns[(lengths > 0) & ~carriage_only]
+    columns = _line_column_counts(np.frombuffer(raw, dtype=np.uint8), ord(delimiter))
     if columns.size == 0:
         return width
     width = width or int(columns[0])
@@ -218,6 +208,35 @@ def _check_column_counts(
             f"the data before it has {width}. Every row needs the same number of columns."
         )
     return width
+
+
+def _line_column_counts(data: np.ndarray, delimiter: int) -> np.ndarray:
+    """Return the column count of each non-blank line (a lone "\\r" counts as blank).
+
+    Delimiters are located one block of lines at a time, so their positions (8 bytes each)
+    cover at most COLUMN_COUNT_BLOCK_BYTES of the file instead of the whole file at once.
+    """
+    ends = np.flatnonzero(data == ord("\n"))
+    if data.size and data[-1] != ord("\n"):
+        ends = np.append(ends, data.size)
+    starts = np.concatenate(([0], ends[:-1] + 1)) if ends.size else np.empty(0, dtype=np.int64)
+    counts = np.empty(ends.size, dtype=np.int64)
+    first_line = 0
+    while first_line < ends.size:
+        block_start = starts[first_line]
+        last_line = int(np.searchsorted(ends, block_start + COLUMN_COUNT_BLOCK_BYTES))
+        last_line = min(max(last_line, first_line + 1), ends.size)
+        block = data[block_start : ends[last_line - 1]]
+        positions = np.flatnonzero(block == delimiter) + block_start
+        boundaries = np.searchsorted(positions, ends[first_line:last_line])
+        counts[first_line:last_line] = np.diff(boundaries, prepend=0) + 1
+        first_line = last_line
+
+    lengths = ends - starts
+    blank = lengths == 0
+    single = np.flatnonzero(lengths == 1)
+    blank[single] = data[starts[single]] == ord("\r")
+    return counts[~blank]
 
 
 def _parse_csv(raw: bytes, delimiter: str, file_name: str) -> np.ndarray:
