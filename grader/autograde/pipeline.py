@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nbgrader.api import Gradebook
 from tqdm import tqdm
 
 from grader import defaults
@@ -167,7 +168,7 @@ def _plan(
             continue
         plan[student] = digest
 
-    for student in store.roster():
+    for student in sorted(set(store.roster()) | _gradebook_students(course)):
         if student in submitted or (wanted is not None and student not in wanted):
             continue
         record = store.get(lab, student)
@@ -175,6 +176,12 @@ def _plan(
             store.put(lab, student, SubmissionRecord(status=Status.MISSING, reason="no submission"))
             summary.missing.append(student)
     return plan
+
+
+def _gradebook_students(course: Course) -> set[str]:
+    """Return the students an instructor added to the gradebook (the course roster)."""
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        return {student.id for student in gradebook.students}
 
 
 def _make_job(

@@ -15,7 +15,9 @@ import difflib
 import json
 import re
 import uuid
+import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -55,6 +57,7 @@ def preflight(raw: bytes, file_name: str, release: NotebookNode) -> PreflightRes
     if notebook is None:
         return result
     _fix_cell_ids(notebook, result)
+
     _align_metadata(notebook, release, result)
     _restore_missing_cells(notebook, release, result)
     if notebook.metadata.get("kernelspec") != release.metadata.get("kernelspec"):
@@ -86,14 +89,20 @@ def _parse(raw: bytes, file_name: str, result: PreflightResult) -> NotebookNode 
     if major not in (3, 4):
         result.rejected = f"{file_name} uses nbformat {major}; only versions 3 and 4 are read"
         return None
+    bad_ids = _count_bad_ids(data)
     try:
-        notebook = nbformat.reads(json.dumps(data), as_version=4)
+        with warnings.catch_warnings():
+            # nbformat replaces duplicate cell ids itself and warns; the repair is reported here.
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as error:  # noqa: BLE001 - nbformat raises many types for bad input
         result.rejected = f"{file_name} cannot be read as a notebook: {error}"
         return None
     if not isinstance(notebook.get("cells"), list):
         result.rejected = f"{file_name} has no list of cells"
         return None
+    if bad_ids and (major, minor) >= (4, 5):
+        result.repairs.append(f"gave {bad_ids} cell(s) a new unique cell id")
     if major == 3:
         result.repairs.append("upgraded nbformat 3 to 4.5")
         minor = notebook.nbformat_minor
@@ -102,6 +111,19 @@ def _parse(raw: bytes, file_name: str, result: PreflightResult) -> NotebookNode 
         if major == 4:
             result.repairs.append(f"upgraded nbformat 4.{minor} to 4.5")
     return notebook
+
+
+def _count_bad_ids(data: dict[str, Any]) -> int:
+    """Count cells whose id is missing, malformed or repeated in the raw JSON."""
+    seen: set[str] = set()
+    bad = 0
+    for cell in data.get("cells", []) if isinstance(data.get("cells"), list) else []:
+        cell_id = cell.get("id") if isinstance(cell, dict) else None
+        if not isinstance(cell_id, str) or not CELL_ID.match(cell_id) or cell_id in seen:
+            bad += 1
+        else:
+            seen.add(cell_id)
+    return bad
 
 
 def _fix_cell_ids(notebook: NotebookNode, result: PreflightResult) -> None:

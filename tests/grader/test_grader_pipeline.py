@@ -1,0 +1,213 @@
+"""Collect, autograde, rerun, export and interrupt through the real pipeline."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import TEST_LIMITS
+from nbformat import NotebookNode
+from nbgrader.api import Gradebook
+from toy_submissions import LAB, SubmissionKind, make_submission, write_submission
+
+from grader.autograde import merge as merge_module
+from grader.autograde import pipeline
+from grader.autograde.pipeline import autograde
+from grader.collect import collect
+from grader.course import Course
+from grader.export import export_canvas, export_csv
+from grader.status import StatusStore
+
+pytestmark = pytest.mark.slow
+
+KINDS = {
+    "perfect": SubmissionKind.PERFECT,
+    "partial": SubmissionKind.PARTIAL,
+    "wrong": SubmissionKind.WRONG,
+    "empty": SubmissionKind.EMPTY,
+}
+
+
+def _upload_all(folder: Path, release: NotebookNode) -> None:
+    for student, kind in KINDS.items():
+        write_submission(folder, student, make_submission(release, kind))
+
+
+def _run(course: Course, **options: object) -> pipeline.AutogradeSummary:
+    return autograde(course, LAB, jobs=2, limits=TEST_LIMITS, progress=False, **options)
+
+
+def _scores(course: Course) -> dict[str, float]:
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        return {student: gradebook.find_submission(LAB, student).score for student in KINDS}
+
+
+def test_fixture_class_scores(
+    course: Course, release_notebook: NotebookNode, tmp_path: Path
+) -> None:
+    _upload_all(tmp_path / "uploads", release_notebook)
+    collect(course, LAB, tmp_path / "uploads")
+
+    summary = _run(course)
+
+    assert summary.graded == {student: "graded" for student in KINDS}
+    assert _scores(course) == {student: kind.value for student, kind in KINDS.items()}
+    store = StatusStore(course.records_dir / "status.json")
+    assert store.get(LAB, "empty").cells["explain"].auto_score == 0.0
+    assert (course.autograded_dir / "perfect" / LAB / f"{LAB}.ipynb").is_file()
+
+
+def test_rerun_grades_only_changes(
+    course: Course, release_notebook: NotebookNode, tmp_path: Path
+) -> None:
+    uploads = tmp_path / "uploads"
+    _upload_all(uploads, release_notebook)
+    collect(course, LAB, uploads)
+    _run(course)
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        grade = gradebook.find_grade("explain", LAB, LAB, "perfect")
+        grade.manual_score = 1.0
+        gradebook.db.commit()
+
+    write_submission(uploads, "wrong", make_submission(release_notebook, SubmissionKind.PERFECT))
+    collect(course, LAB, uploads)
+    second = _run(course)
+
+    assert second.graded == {"wrong": "graded"}
+    assert sorted(second.skipped) == ["empty", "partial", "perfect"]
+    assert _scores(course)["wrong"] == 4.0
+    assert _scores(course)["perfect"] == 5.0  # the manual point survives
+
+    third = _run(course, force=True)
+
+    assert len(third.graded) == 4
+    assert _scores(course)["perfect"] == 5.0
+
+
+def test_written_answer_needs_manual_grade(
+    course: Course, release_notebook: NotebookNode, tmp_path: Path
+) -> None:
+    notebook = make_submission(release_notebook, SubmissionKind.PERFECT)
+    notebook.cells[-1].source = "It averages each column of the array."
+    write_submission(tmp_path / "uploads", "writer", notebook)
+    collect(course, LAB, tmp_path / "uploads")
+
+    _run(course)
+
+    record = StatusStore(course.records_dir / "status.json").get(LAB, "writer")
+    assert record.cells["explain"].auto_score is None
+    assert record.cells["explain"].needs_manual_grade is True
+
+
+def test_missing_student_on_roster(
+    course: Course, release_notebook: NotebookNode, tmp_path: Path
+) -> None:
+    write_submission(
+        tmp_path / "uploads", "perfect", make_submission(release_notebook, SubmissionKind.PERFECT)
+    )
+    collect(course, LAB, tmp_path / "uploads")
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        gradebook.update_or_create_student("absent")
+
+    summary = _run(course)
+
+    assert summary.missing == ["absent"]
+    record = StatusStore(course.records_dir / "status.json").get(LAB, "absent")
+    assert record.status.value == "missing"
+
+
+def test_newest_zip_upload_kept(
+    course: Course, release_notebook: NotebookNode, tmp_path: Path
+) -> None:
+    archive = tmp_path / "download.zip"
+    wrong = nbformat.writes(make_submission(release_notebook, SubmissionKind.WRONG))
+    perfect = nbformat.writes(make_submission(release_notebook, SubmissionKind.PERFECT))
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr(
+            zipfile.ZipInfo(f"roelofsmia_77_500_{LAB}.ipynb", (2026, 3, 1, 9, 0, 0)), wrong
+        )
+        bundle.writestr(
+            zipfile.ZipInfo(f"roelofsmia_LATE_77_501_{LAB}-1.ipynb", (2026, 3, 2, 9, 0, 0)), perfect
+        )
+
+    report = collect(course, LAB, archive)
+    _run(course)
+
+    entry = report.entries[0]
+    assert entry.origin == f"download.zip:roelofsmia_LATE_77_501_{LAB}-1.ipynb"
+    assert entry.older == [f"download.zip:roelofsmia_77_500_{LAB}.ipynb"]
+    record = StatusStore(course.records_dir / "status.json").get(LAB, "77")
+    assert record.timestamp == "2026-03-02T09:00:00+00:00"
+    assert "collect: submitted late" in record.flags
+    assert record.auto_score == 4.0
+
+
+def test_exports(course: Course, release_notebook: NotebookNode, tmp_path: Path) -> None:
+    _upload_all(tmp_path / "uploads", release_notebook)
+    (tmp_path / "uploads" / "broken" / LAB).mkdir(parents=True)
+    (tmp_path / "uploads" / "broken" / LAB / f"{LAB}.ipynb").write_text("{", encoding="utf-8")
+    collect(course, LAB, tmp_path / "uploads")
+    _run(course)
+
+    rows = list(csv.DictReader(export_csv(course, tmp_path / "grades.csv").open()))
+    canvas = list(csv.reader(export_canvas(course, tmp_path / "canvas.csv").open()))
+
+    by_student = {row["student"]: row for row in rows}
+    assert by_student["partial"][f"{LAB} score"] == "2"
+    assert by_student["partial"][f"{LAB}:test_add"] == "2"
+    assert by_student["partial"][f"{LAB}:test_means"] == "0"
+    assert by_student["broken"][f"{LAB} status"] == "failed"
+    assert by_student["broken"][f"{LAB} score"] == ""
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", LAB]
+    assert canvas[1] == ["Points Possible", "", "", "", "", "5"]
+    assert ["perfect", "perfect", "perfect", "", "", "4"] in canvas
+
+
+def test_interrupt_keeps_merged_results(
+    course: Course, release_notebook: NotebookNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _upload_all(tmp_path / "uploads", release_notebook)
+    collect(course, LAB, tmp_path / "uploads")
+    real_merge = merge_module.merge_result
+    calls = []
+
+    def merge_then_interrupt(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_merge(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "merge_result", merge_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _run(course)
+    monkeypatch.setattr(pipeline, "merge_result", real_merge)
+
+    store = StatusStore(course.records_dir / "status.json")
+    graded = [s for s in KINDS if store.get(LAB, s) and store.get(LAB, s).graded_at]
+    assert len(graded) == 1
+    rerun = _run(course)
+    assert sorted(rerun.graded) == sorted(set(KINDS) - set(graded))
+    assert _scores(course) == {student: kind.value for student, kind in KINDS.items()}
+
+
+def test_feedback_hides_hidden_tests(
+    course: Course, release_notebook: NotebookNode, tmp_path: Path
+) -> None:
+    pytest.importorskip("grader.feedback")
+    from grader.views import write_feedback
+
+    write_submission(
+        tmp_path / "uploads", "perfect", make_submission(release_notebook, SubmissionKind.PERFECT)
+    )
+    collect(course, LAB, tmp_path / "uploads")
+    _run(course)
+
+    [page] = write_feedback(course, LAB)
+
+    html = page.read_text(encoding="utf-8")
+    assert page == course.feedback_dir / "perfect" / LAB / f"{LAB}.html"
+    assert "test_add" in html
+    assert "add(10, 32)" not in html
