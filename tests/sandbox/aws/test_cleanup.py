@@ -63,9 +63,12 @@ def account(monkeypatch):
 
 
 def _stop_running(sagemaker: Any) -> None:
+    """Stop the jobs still running and wait, so no worker writes after the mock resets."""
     jobs = sagemaker.list_training_jobs(StatusEquals="InProgress")["TrainingJobSummaries"]
     for job in jobs:
         sagemaker.stop_training_job(TrainingJobName=job["TrainingJobName"])
+    for job in sagemaker.list_training_jobs()["TrainingJobSummaries"]:
+        _wait_for_job(sagemaker, job["TrainingJobName"], ("Completed", "Failed", "Stopped"))
 
 
 def names(resources: list[cleanup.Resource]) -> list[tuple[str, str]]:
@@ -248,6 +251,8 @@ def test_cleanup_stops_tagged_tuning_job(monkeypatch, capsys):
         tagged_status = _tuning_status(plain, "tagged-tune")
         plain_status = _tuning_status(plain, "plain-tune")
         plain.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="plain-tune")
+        for name in ("tagged-tune", "plain-tune"):
+            _wait_for_tuning(plain, name)
 
     output = capsys.readouterr().out
     assert code == cli.EXIT_OK
@@ -260,3 +265,10 @@ def _tuning_status(sagemaker: Any, name: str) -> str:
     described = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
     status: str = described["HyperParameterTuningJobStatus"]
     return status
+
+
+def _wait_for_tuning(sagemaker: Any, name: str) -> None:
+    deadline = time.monotonic() + 30
+    while _tuning_status(sagemaker, name) not in ("Completed", "Failed", "Stopped"):
+        assert time.monotonic() < deadline, f"tuning job {name} did not end"
+        time.sleep(0.1)
