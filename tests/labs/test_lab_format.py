@@ -18,6 +18,7 @@ HIDDEN_END = "### END HIDDEN TESTS"
 ALLOWED_IMPORTS = {
     "base64",
     "collections",
+    "datetime",
     "io",
     "json",
     "math",
