@@ -122,3 +122,66 @@ def test_estimator_through_the_server(server, sdk_config):
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     assert "[9]#011train-logloss:" in output  # fit(logs="All") streamed the training log
     assert float(output.rsplit("scores ", 1)[1]) > 0.5
+
+
+def labelled_or_plain_csv(rows: int, seed: int, labelled: bool = True) -> bytes:
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(rows, 3))
+    labels = (values[:, 0] > 0).astype(int)
+    lines = [
+        (f"{label}," if labelled else "") + ",".join(f"{v:.4f}" for v in row)
+        for label, row in zip(labels, values, strict=True)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.slow
+def test_tuner_analytics_and_transformer_in_process(sdk_config):
+    from sagemaker.estimator import Estimator
+    from sagemaker.inputs import TrainingInput
+    from sagemaker.tuner import ContinuousParameter, HyperparameterTuner
+
+    with sandbox.connect() as lab:
+        s3 = lab.client("s3")
+        s3.put_object(Bucket=lab.bucket, Key="sdk/train/a.csv", Body=labelled_or_plain_csv(200, 0))
+        s3.put_object(
+            Bucket=lab.bucket, Key="sdk/validation/a.csv", Body=labelled_or_plain_csv(100, 1)
+        )
+        s3.put_object(
+            Bucket=lab.bucket, Key="sdk/batch/a.csv", Body=labelled_or_plain_csv(20, 2, False)
+        )
+        session = sagemaker.Session(boto_session=lab.boto_session, default_bucket=lab.bucket)
+        estimator = Estimator(
+            lab.image_uri("xgboost", "1.7-1"),
+            lab.role_arn,
+            instance_count=1,
+            instance_type="ml.m5.large",
+            sagemaker_session=session,
+            hyperparameters={"objective": "binary:logistic", "num_round": 10, "eval_metric": "auc"},
+        )
+        inputs = {
+            channel: TrainingInput(f"s3://{lab.bucket}/sdk/{channel}/", content_type="text/csv")
+            for channel in ("train", "validation")
+        }
+        tuner = HyperparameterTuner(
+            estimator,
+            "validation:auc",
+            {"eta": ContinuousParameter(0.1, 0.5)},
+            max_jobs=2,
+            max_parallel_jobs=1,
+        )
+        tuner.fit(inputs)
+        frame = tuner.analytics().dataframe()
+        best = Estimator.attach(tuner.best_training_job(), sagemaker_session=session)
+        transformer = best.transformer(
+            1, "ml.m5.large", output_path=f"s3://{lab.bucket}/sdk/batch-out"
+        )
+        transformer.transform(
+            f"s3://{lab.bucket}/sdk/batch/", content_type="text/csv", split_type="Line", logs=False
+        )
+        output = s3.get_object(Bucket=lab.bucket, Key="sdk/batch-out/a.csv.out")["Body"].read()
+
+    assert len(frame) == 2
+    assert set(frame["TrainingJobStatus"]) == {"Completed"}
+    assert frame["FinalObjectiveValue"].between(0.5, 1.0).all()
+    assert len(output.decode().split()) == 20
