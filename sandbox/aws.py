@@ -22,6 +22,7 @@ import boto3
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
@@ -107,6 +108,8 @@ def call_aws(method: Any, action: str, **params: Any) -> Any:
                 "`aws sso login` or `aws configure`"
             ) from None
         raise SandboxError(f"could not {action}: {error}") from None
+    except EndpointConnectionError:
+        raise  # the caller knows whether the endpoint is AWS or a sandbox server
     except BotoCoreError as error:
         raise SandboxError(f"could not {action}: {error}") from None
 

@@ -1,7 +1,7 @@
 """Cost guardrails for a real AWS account: allowed instance types, instance caps and tags.
 
 `install(events, policy)` registers a botocore `provide-client-params` handler for each
-SageMaker create call that starts instances or holds resources. The handler runs before
+SageMaker create call that starts instances or creates a billable resource. The handler runs before
 botocore validates or signs the request, so a rejected request never leaves the process,
 and it adds the course and lab tags that `python -m sandbox cleanup` looks for.
 
@@ -29,8 +29,8 @@ COURSE_TAG = "sagelab:course"
 LAB_TAG = "sagelab:lab"
 DEFAULT_LAB = "unspecified"
 
-# Small general-purpose instances that every lab fits on. ml.t2/t3.medium serve
-# endpoints only: SageMaker rejects them for training jobs.
+# Small general-purpose instances that every lab fits on. In botocore's SageMaker model,
+# ml.t2.medium is listed for endpoints only and ml.t3.medium for training only.
 DEFAULT_INSTANCE_TYPES = (
     "ml.c5.xlarge",
     "ml.m5.large",
@@ -43,7 +43,7 @@ DEFAULT_MAX_INSTANCES = 2
 # SageMaker's pattern and maximum length for a tag value (botocore checks neither).
 TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 
-# The create operations the handler sees; each one accepts Tags.
+# The create operations that the handler checks and tags; each one accepts Tags.
 TAGGED_OPERATIONS = (
     "CreateTrainingJob",
     "CreateHyperParameterTuningJob",
@@ -55,7 +55,7 @@ TAGGED_OPERATIONS = (
 
 
 class GuardrailError(ValueError):
-    """A request that the guardrails rejected before sending it; the message says why."""
+    """A request rejected before it was sent; the message names the rule and the fix."""
 
 
 @dataclass(frozen=True)

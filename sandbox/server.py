@@ -5,11 +5,11 @@ Any AWS client can use it with an endpoint URL (the AWS CLI's `--endpoint-url`, 
 server process for as long as it runs. The server listens on loopback addresses only
 and keeps the local sandbox's network guard on, so nothing it does leaves the machine.
 
-Accounts keep students apart: moto 5.2.5 takes the account of a request from the
-MOTO_ACCOUNT_ID environment variable of the server, else from an `x-moto-account-id`
-header, else from an access key that moto itself issued (for instance by STS
-AssumeRole into `arn:aws:iam::<account>:role/...`), else 123456789012.
-`student_credentials` issues such a key.
+Accounts keep students apart. moto 5.2.5 takes the account of a request from the
+server's MOTO_ACCOUNT_ID environment variable, else from an `x-moto-account-id` header.
+Failing both, it uses the account of an access key that moto itself issued, for
+instance by STS AssumeRole into `arn:aws:iam::<account>:role/...`, and otherwise
+123456789012. `student_credentials` issues such a key.
 """
 
 from __future__ import annotations

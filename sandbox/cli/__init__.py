@@ -1,7 +1,8 @@
 """`python -m sandbox`: serve the sandbox over HTTP, list it, and look after a real account.
 
 The parsers live here and each subcommand's work lives in its own module. Errors the
-user can fix end as one line on stderr and a named exit code, never a traceback.
+user can fix (credentials, region, settings, AWS errors, an unreachable server) end as
+one line on stderr and a named exit code instead of a traceback.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ EXIT_FAILED = 1  # a check failed, or some resources could not be cleaned up
 EXIT_USAGE = 2  # argparse's own code for invalid arguments
 EXIT_CONFIG = 3  # missing credentials, region, role or an invalid setting
 EXIT_ABORTED = 4  # the user declined the cleanup
-EXIT_UNREACHABLE = 5  # no sandbox server answers at the endpoint URL
+EXIT_UNREACHABLE = 5  # no sandbox server responds at the endpoint URL
 
 SERVER_KEY = "sandbox"  # access key for a sandbox server; moto maps it to 123456789012
 
@@ -49,7 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {CREDENTIALS_FIX}", file=sys.stderr)
         return EXIT_CONFIG
     except EndpointConnectionError as error:
-        print(f"error: {error}: start one with `python -m sandbox serve`", file=sys.stderr)
+        if guard.is_loopback(str(error.kwargs.get("endpoint_url", ""))):
+            fix = "start one with `python -m sandbox serve`"
+        else:
+            fix = "check the network connection and the region"
+        print(f"error: {error}: {fix}", file=sys.stderr)
         return EXIT_UNREACHABLE
 
 
@@ -117,8 +122,11 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     session = _server_session(args.endpoint_url, args.region)
-    groups = status.collect(
-        _client(session, "sagemaker", args.endpoint_url), _client(session, "s3", args.endpoint_url)
+    groups = call_aws(
+        status.collect,
+        f"list the sandbox at {args.endpoint_url}",
+        sagemaker=_client(session, "sagemaker", args.endpoint_url),
+        s3=_client(session, "s3", args.endpoint_url),
     )
     print(f"sandbox at {args.endpoint_url}")
     print(status.render(groups))
