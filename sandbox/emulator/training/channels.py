@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,27 +66,27 @@ def requested_threads(request: dict[str, Any]) -> int:
     return vcpus(request["ResourceConfig"]["InstanceType"])
 
 
-def _objects(source: dict[str, Any], store: S3Store) -> list[tuple[str, bytes]]:
+def _objects(source: dict[str, Any], store: S3Store) -> Iterator[tuple[str, bytes]]:
+    """Yield (path below the channel, body) one object at a time, so one body is in memory."""
     uri = S3Uri.parse(source["S3Uri"])
     data_type = source.get("S3DataType", "S3Prefix")
     if data_type == "ManifestFile":
-        return _manifest_objects(uri, store)
+        yield from _manifest_objects(uri, store)
+        return
     if data_type != "S3Prefix":
         raise ChannelError(
             f"ClientError: S3DataType {data_type} is not supported by the sandbox: "
             "use S3Prefix or ManifestFile"
         )
-    objects = []
     for key in store.list_keys(uri):
         if key.endswith("/"):
             continue
         body = store.read(S3Uri(uri.bucket, key))
         if body is not None:
-            objects.append((_relative_key(uri.key, key), body))
-    return objects
+            yield _relative_key(uri.key, key), body
 
 
-def _manifest_objects(uri: S3Uri, store: S3Store) -> list[tuple[str, bytes]]:
+def _manifest_objects(uri: S3Uri, store: S3Store) -> Iterator[tuple[str, bytes]]:
     manifest = store.read(uri)
     if manifest is None:
         raise ChannelError(f"ClientError: the manifest file {uri} does not exist")
@@ -98,7 +99,6 @@ def _manifest_objects(uri: S3Uri, store: S3Store) -> list[tuple[str, bytes]]:
             f"ClientError: the manifest file {uri} is not a JSON list starting with "
             f'{{"prefix": "s3://bucket/prefix/"}} followed by relative keys ({error})'
         ) from None
-    objects = []
     for name in names:
         key = posixpath.join(prefix.key, name)
         body = store.read(S3Uri(prefix.bucket, key))
@@ -106,8 +106,7 @@ def _manifest_objects(uri: S3Uri, store: S3Store) -> list[tuple[str, bytes]]:
             raise ChannelError(
                 f"ClientError: the manifest lists s3://{prefix.bucket}/{key}, which does not exist"
             )
-        objects.append((name, body))
-    return objects
+        yield name, body
 
 
 def _relative_key(prefix: str, key: str) -> str:

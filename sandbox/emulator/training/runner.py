@@ -21,6 +21,8 @@ from .models import TrainingJob
 
 logger = logging.getLogger(__name__)
 
+GZIP_LEVEL = 6
+
 
 class ImageNotRunnable(Exception):
     """The job's image is not one the sandbox can run."""
@@ -147,7 +149,9 @@ def _xgboost_version(spec: dict[str, Any]) -> str:
 
 def _tar_gz(directory: Path) -> bytes:
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    # tarfile compresses at level 9 unless told otherwise, which takes tens of times
+    # longer than gzip's usual level 6 for an archive only a few percent smaller.
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=GZIP_LEVEL) as archive:
         for path in sorted(directory.rglob("*")):
             if path.is_file():
                 archive.add(path, arcname=str(path.relative_to(directory)))
