@@ -155,6 +155,9 @@ class _LocalMock:
         with cls._lock:
             cls._sessions -= 1
             if cls._sessions == 0:
+                from .emulator import stop_running_jobs
+
+                stop_running_jobs()
                 guard.deactivate()
                 cls._mock.stop()
                 cls._mock = None

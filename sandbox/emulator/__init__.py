@@ -33,3 +33,15 @@ def install() -> None:
                 account_backends.backend = backend_class
                 account_backends.clear()
         _installed = True
+
+
+def stop_running_jobs(timeout: float = 10.0) -> None:
+    """Stop the running jobs of every sandbox backend in the process (see the backend's method)."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    from .backend import SandboxSageMakerBackend
+
+    for account_backends in list(sagemaker_backends.values()):
+        for backend in list(account_backends.values()):
+            if isinstance(backend, SandboxSageMakerBackend):
+                backend.stop_running_jobs(timeout)

@@ -7,6 +7,7 @@ the families; everything else (experiments, pipelines, ...) stays moto's own.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from moto.sagemaker.models import SageMakerModelBackend
@@ -25,6 +26,26 @@ class SandboxSageMakerBackend(SageMakerModelBackend):
         self.hosting = Hosting(self)
         self.transform = TransformJobs(self)
         self.tuning = HyperParameterTuningJobs(self)
+
+    def stop_running_jobs(self, timeout: float) -> None:
+        """Ask every running job to stop and wait for it to end, up to `timeout` seconds.
+
+        The local session calls this before it drops the mock's state, so that no job
+        thread writes into a backend that no longer exists.
+        """
+        families: list[dict[str, Any]] = [self.tuning.jobs, self.training.jobs, self.transform.jobs]
+        running = [
+            job for jobs in families for job in list(jobs.values()) if not job.status.is_terminal
+        ]
+        for job in running:
+            job.stop_requested.set()
+            wake = getattr(job, "wake", None)
+            if wake is not None:
+                wake.set()
+        deadline = time.monotonic() + timeout
+        for job in running:
+            while not job.status.is_terminal and time.monotonic() < deadline:
+                time.sleep(0.02)
 
     @property
     def _url_module(self) -> Any:

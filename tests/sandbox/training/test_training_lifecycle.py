@@ -157,3 +157,28 @@ def _wait_for_secondary(sagemaker, name: str, status: str) -> None:
     while sagemaker.describe_training_job(TrainingJobName=name)["SecondaryStatus"] != status:
         assert time.monotonic() < deadline, f"{name} never reached {status}"
         time.sleep(0.02)
+
+
+def test_closing_the_session_stops_running_jobs(caplog):
+    import sandbox
+
+    session = sandbox.connect()
+    upload_channels(session, "close", to_csv(make_rows(2000)))
+    hyperparameters = {"objective": "binary:logistic", "num_round": "100000", "max_depth": "8"}
+    request = training_request(session, "job-close", "close", hyperparameters, channels=("train",))
+    sagemaker = session.client("sagemaker")
+    sagemaker.create_training_job(**request)
+    _wait_for_secondary(sagemaker, "job-close", "Training")
+    backend = _backend_of(session)
+    job = backend.training.get("job-close")
+
+    session.close()
+
+    assert job.status.value == "Stopped"
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def _backend_of(session):
+    from moto.sagemaker.models import sagemaker_backends
+
+    return sagemaker_backends[session.account_id][session.region]
