@@ -26,8 +26,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Every lab's solution in a fresh kernel (report per lab), then the course site.
 course: $(STAMP)
 	$(PY) -m sagelab.course
+	$(MAKE) --no-print-directory site
+	@echo "course site: _build/html/index.html"
 
 workflow: $(STAMP)
 	$(PY) -m sagelab.course --only 08-capstone
