@@ -86,6 +86,11 @@ def _read_archive(archive: bytes) -> dict[str, bytes]:
         ) from error
 
 
+def _without_stack_trace(error: xgb.core.XGBoostError) -> str:
+    """Return XGBoost's message without the native stack trace, which names local files."""
+    return str(error).split("\nStack trace:", 1)[0]
+
+
 def _load_booster(name: str, raw: bytes) -> xgb.Booster:
     if raw[:1] == bytes([PICKLE_PROTOCOL_MARKER]):
         raise ModelLoadError(
@@ -97,7 +102,7 @@ def _load_booster(name: str, raw: bytes) -> xgb.Booster:
     try:
         booster.load_model(bytearray(raw))
     except xgb.core.XGBoostError as error:
-        message = str(error).split("\nStack trace:", 1)[0]
+        message = _without_stack_trace(error)
         raise ModelLoadError(f"Model at {name} cannot be loaded:\n{message}") from error
     booster.set_param("nthread", "1")
     return booster
@@ -171,7 +176,9 @@ class XGBoostModelServer:
         try:
             predictions = self._predict(dmatrix)
         except xgb.core.XGBoostError as error:
-            return _error(400, f"Unable to evaluate payload provided: {error}")
+            return _error(
+                400, f"Unable to evaluate payload provided: {_without_stack_trace(error)}"
+            )
 
         try:
             chosen_accept = self._resolve_accept(accept)

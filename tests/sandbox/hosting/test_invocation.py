@@ -118,10 +118,10 @@ def test_too_many_features_is_a_400_model_error(runtime, endpoint):
 
     assert response["OriginalStatusCode"] == 400
     assert response["OriginalMessage"].startswith("Unable to evaluate payload provided: ")
-    assert (
-        "Number of columns does not match number of features in booster"
-        in (response["OriginalMessage"])
+    assert response["OriginalMessage"].endswith(
+        "(4 vs. 6) : Number of columns does not match number of features in booster."
     )
+    assert "Stack trace" not in response["OriginalMessage"]
     assert response["Error"]["Message"].startswith("Received client error (400) from primary")
 
 
