@@ -176,6 +176,43 @@ def test_unparseable_csv_returns_415(binary_booster: xgb.Booster) -> None:
     )
 
 
+def test_ragged_csv_rows_return_415(binary_booster: xgb.Booster) -> None:
+    response = server(binary_booster).invoke(b"1,2,3,4\n1,2,3", "text/csv", "text/csv")
+    assert response.status == 415
+    assert text(response) == (
+        "Loading csv data failed with Exception, please ensure data is in csv format:\n"
+        " <class 'ValueError'>\n setting an array element with a sequence. The requested "
+        "array has an inhomogeneous shape after 1 dimensions. The detected shape was (2,) + "
+        "inhomogeneous part."
+    )
+
+
+def test_csv_boolean_word_returns_415(binary_booster: xgb.Booster) -> None:
+    response = server(binary_booster).invoke(b"1,2,3,TRUE", "text/csv", "text/csv")
+    assert response.status == 415
+    assert text(response).endswith(" could not convert string to float: 'TRUE'")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"0.5;-1.0;2.0;0.1\n-0.3;0.2;0.0;1.5",
+        b"0.5\t-1.0\t2.0\t0.1\r\n-0.3\t0.2\t0.0\t1.5\r\n",
+        b"5e-1,-1.0,2.0,0.1\n-0.3,0.2,+0.0,1.5",
+        b"0.5,-1.0,2.0,0.1\n-0.3,0.2,0.0,1.5",
+        b"0.5,-1.0,2.0,0.1\n-0.3,0.2,nan,1.5",
+    ],
+)
+def test_csv_delimiters_and_number_forms(binary_booster: xgb.Booster, body: bytes) -> None:
+    rows = ROWS.copy()
+    if b"nan" in body:
+        rows[1, 2] = math.nan
+    response = server(binary_booster).invoke(body, "text/csv", "text/csv")
+    assert response.status == 200
+    values = [float(line) for line in text(response).splitlines()]
+    assert values == pytest.approx(expected(binary_booster, rows))
+
+
 def test_too_many_features_returns_400(binary_booster: xgb.Booster) -> None:
     response = server(binary_booster).invoke(b"1,0.5,-1.0,2.0,0.1", "text/csv", "text/csv")
     assert response.status == 400

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -224,11 +224,13 @@ class XGBoostModelServer:
 
 
 def _csv_lines(predictions: np.ndarray) -> bytes:
-    rows = []
-    for value in predictions.tolist():
-        rows.append(
-            ",".join(str(item) for item in value) if isinstance(value, list) else str(value)
-        )
+    """Format one prediction per line, each value as Python prints a float."""
+    values = predictions.tolist()
+    rows: Iterable[str]
+    if predictions.ndim == 1:
+        rows = map(str, values)
+    else:
+        rows = (",".join(map(str, row)) for row in values)
     return ("\n".join(rows) + "\n").encode("utf-8")
 
 
