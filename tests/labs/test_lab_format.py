@@ -13,8 +13,9 @@ SOLUTION_BEGIN = "### BEGIN SOLUTION"
 SOLUTION_END = "### END SOLUTION"
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
-# What a lab may import: the standard library modules below, the course's own packages and
-# the libraries a SageMaker Studio image has. Anything else would not run on AWS unchanged.
+# What a lab may import: a few standard library modules, the course's own packages (sandbox
+# for connect(), sagelab for the data helpers) and the data libraries the labs are written
+# for. Labs stay plain code that runs on AWS as well.
 ALLOWED_IMPORTS = {
     "base64",
     "collections",
@@ -57,15 +58,15 @@ def nbgrader_cells(notebook, kind: str) -> list:
 
 def code_outside(source: str, begin: str, end: str) -> str:
     """Return the lines of `source` outside the begin/end regions."""
-    kept, inside = [], False
+    outside_lines, inside = [], False
     for line in source.splitlines():
         if begin in line:
             inside = True
         elif end in line:
             inside = False
         elif not inside:
-            kept.append(line)
-    return "\n".join(kept)
+            outside_lines.append(line)
+    return "\n".join(outside_lines)
 
 
 def test_all_labs_present() -> None:
