@@ -9,10 +9,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from site_checks import REPO_ROOT, SOURCE_LAB_SECRETS, source_lab_notebook
 
 sys.path.insert(0, str(REPO_ROOT / "book" / "_ext"))
 from sagelab_book import labpages  # noqa: E402
+from sagelab_book.accessibility import label_toctree_toggles  # noqa: E402
 from sagelab_book.labpages import (  # noqa: E402
     LabPageError,
     make_student_notebook,
@@ -51,8 +53,6 @@ def make_book(root: Path, labs: list[str], missing_labs: str = "error", **launch
             "launch": launch,
         }
     }
-    import yaml
-
     (root / "_config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
     return root
 
@@ -391,3 +391,19 @@ def test_unchanged_pages_are_not_rewritten(tmp_path):
     write_lab_pages(settings)
 
     assert page.stat().st_mtime == 1_000_000
+
+
+# Sidebar accessibility
+
+
+def test_unnamed_sidebar_toggles_get_a_label():
+    html = (
+        '<ul><li class="has-children"><a href="labs.html">8. Labs</a>'
+        '<details><summary><span class="toctree-toggle" role="presentation">'
+        '<i class="fa-solid fa-chevron-down"></i></span></summary><ul></ul></details></li>'
+        '<li class="has-children"><details><summary><p class="caption">Hands-on</p>'
+        "</summary></details></li></ul>"
+    )
+    labelled = label_toctree_toggles(html)
+    assert '<summary aria-label="Show or hide the pages of 8. Labs">' in labelled
+    assert '<summary><p class="caption">Hands-on</p></summary>' in labelled

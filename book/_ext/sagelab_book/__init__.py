@@ -3,6 +3,8 @@
 * Before Sphinx reads the table of contents, it writes the lab pages from the
   nbgrader source notebooks, in the edition named by ``SAGELAB_EDITION``
   (``student`` by default, or ``instructor``).
+* It gives the theme's collapsible sidebar entries an accessible name (see
+  `accessibility`).
 * It drops sphinx-thebe's scripts from every page. Jupyter Book always loads
   sphinx-thebe, which adds an inline script naming an unpkg.com URL even when
   thebe is off; this site never runs code in the browser.
@@ -17,6 +19,7 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
+from .accessibility import wrap_toctree_function
 from .labpages import LabPageError, write_lab_pages
 from .settings import SettingsError, load_settings
 
@@ -64,4 +67,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # so the generated pages must exist before it runs.
     app.connect("config-inited", generate_lab_pages, priority=400)
     app.connect("html-page-context", drop_thebe_scripts, priority=900)
+    # After pydata-sphinx-theme's own handler (default priority 500) has set the function.
+    app.connect("html-page-context", wrap_toctree_function, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
