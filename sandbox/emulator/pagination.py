@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from .exceptions import ValidationException
@@ -55,3 +55,35 @@ def filter_by_time(
             continue
         kept.append(item)
     return kept
+
+
+def list_jobs(
+    jobs: Iterable[Any],
+    request: dict[str, Any],
+    *,
+    summaries_key: str,
+    sort_keys: dict[str, Any],
+    default_sort: str,
+    default_order: str,
+) -> dict[str, Any]:
+    """Answer a List*Jobs request: name, status and time filters, sort, then one page.
+
+    Each job needs `name`, `status` (an enum whose value is the API string),
+    `creation_time`, `last_modified_time` and `summary()`.
+    """
+    selected = list(jobs)
+    if request.get("NameContains"):
+        needle = request["NameContains"].lower()
+        selected = [job for job in selected if needle in job.name.lower()]
+    if request.get("StatusEquals"):
+        selected = [job for job in selected if job.status.value == request["StatusEquals"]]
+    selected = filter_by_time(selected, request, "creation_time", "CreationTime")
+    selected = filter_by_time(selected, request, "last_modified_time", "LastModifiedTime")
+
+    descending = request.get("SortOrder", default_order) == "Descending"
+    selected.sort(key=sort_keys[request.get("SortBy", default_sort)], reverse=descending)
+    page, token = paginate(selected, request.get("NextToken"), request.get("MaxResults"))
+    response: dict[str, Any] = {summaries_key: [job.summary() for job in page]}
+    if token:
+        response["NextToken"] = token
+    return response

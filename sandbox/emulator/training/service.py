@@ -12,7 +12,7 @@ from ..arns import sagemaker_arn
 from ..constraints import check_request
 from ..exceptions import ResourceInUse, ValidationException
 from ..lifecycle import JobStatus
-from ..pagination import filter_by_time, paginate
+from ..pagination import list_jobs
 from ..services import S3Store, S3Uri
 from .models import MetricListener, TrainingJob
 from .runner import run_training_job
@@ -90,21 +90,14 @@ class TrainingJobs:
         logger.info("training job %s: stop requested", job.name)
 
     def list(self, request: dict[str, Any]) -> dict[str, Any]:
-        jobs = list(self.jobs.values())
-        if request.get("NameContains"):
-            jobs = [job for job in jobs if request["NameContains"].lower() in job.name.lower()]
-        if request.get("StatusEquals"):
-            jobs = [job for job in jobs if job.status.value == request["StatusEquals"]]
-        jobs = filter_by_time(jobs, request, "creation_time", "CreationTime")
-        jobs = filter_by_time(jobs, request, "last_modified_time", "LastModifiedTime")
-        sort_by = request.get("SortBy", "CreationTime")
-        descending = request.get("SortOrder", "Ascending") == "Descending"
-        jobs.sort(key=SORT_KEYS[sort_by], reverse=descending)
-        page, token = paginate(jobs, request.get("NextToken"), request.get("MaxResults"))
-        response: dict[str, Any] = {"TrainingJobSummaries": [job.summary() for job in page]}
-        if token:
-            response["NextToken"] = token
-        return response
+        return list_jobs(
+            self.jobs.values(),
+            request,
+            summaries_key="TrainingJobSummaries",
+            sort_keys=SORT_KEYS,
+            default_sort="CreationTime",
+            default_order="Ascending",
+        )
 
     def _arn(self, name: str) -> str:
         return sagemaker_arn(

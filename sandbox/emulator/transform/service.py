@@ -11,7 +11,7 @@ from ..arns import sagemaker_arn
 from ..constraints import check_request
 from ..exceptions import ResourceInUse, ValidationException
 from ..lifecycle import JobStatus
-from ..pagination import filter_by_time, paginate
+from ..pagination import list_jobs
 from .jsonpath import JsonPathError
 from .models import TransformJob
 from .records import PROCESSING_TYPES, DataProcessing
@@ -83,20 +83,14 @@ class TransformJobs:
         logger.info("transform job %s: stop requested", job.name)
 
     def list(self, request: dict[str, Any]) -> dict[str, Any]:
-        jobs = list(self.jobs.values())
-        if request.get("NameContains"):
-            jobs = [job for job in jobs if request["NameContains"].lower() in job.name.lower()]
-        if request.get("StatusEquals"):
-            jobs = [job for job in jobs if job.status.value == request["StatusEquals"]]
-        jobs = filter_by_time(jobs, request, "creation_time", "CreationTime")
-        jobs = filter_by_time(jobs, request, "last_modified_time", "LastModifiedTime")
-        descending = request.get("SortOrder", "Descending") == "Descending"
-        jobs.sort(key=SORT_KEYS[request.get("SortBy", "CreationTime")], reverse=descending)
-        page, token = paginate(jobs, request.get("NextToken"), request.get("MaxResults"))
-        response: dict[str, Any] = {"TransformJobSummaries": [job.summary() for job in page]}
-        if token:
-            response["NextToken"] = token
-        return response
+        return list_jobs(
+            self.jobs.values(),
+            request,
+            summaries_key="TransformJobSummaries",
+            sort_keys=SORT_KEYS,
+            default_sort="CreationTime",
+            default_order="Descending",
+        )
 
     def _arn(self, name: str) -> str:
         return sagemaker_arn(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..arns import sagemaker_arn
 from ..constraints import check_request
 from ..exceptions import ResourceInUse, ResourceNotFound, ValidationException
-from ..pagination import filter_by_time, paginate
+from ..pagination import list_jobs, paginate
 from . import coordinator
 from .config import parse_spec
 from .models import TuningChild, TuningJob, TuningStatus
@@ -102,20 +102,14 @@ class HyperParameterTuningJobs:
 
     def list(self, request: dict[str, Any]) -> dict[str, Any]:
         check_request("ListHyperParameterTuningJobs", request)
-        jobs = list(self.jobs.values())
-        if request.get("NameContains"):
-            jobs = [job for job in jobs if request["NameContains"].lower() in job.name.lower()]
-        if request.get("StatusEquals"):
-            jobs = [job for job in jobs if job.status.value == request["StatusEquals"]]
-        jobs = filter_by_time(jobs, request, "creation_time", "CreationTime")
-        jobs = filter_by_time(jobs, request, "last_modified_time", "LastModifiedTime")
-        descending = request.get("SortOrder", "Ascending") == "Descending"
-        jobs.sort(key=TUNING_SORT_KEYS[request.get("SortBy", "Name")], reverse=descending)
-        page, token = paginate(jobs, request.get("NextToken"), request.get("MaxResults"))
-        response: dict[str, Any] = {"HyperParameterTuningJobSummaries": [j.summary() for j in page]}
-        if token:
-            response["NextToken"] = token
-        return response
+        return list_jobs(
+            self.jobs.values(),
+            request,
+            summaries_key="HyperParameterTuningJobSummaries",
+            sort_keys=TUNING_SORT_KEYS,
+            default_sort="Name",
+            default_order="Ascending",
+        )
 
     def list_training_jobs(self, request: dict[str, Any]) -> dict[str, Any]:
         """ListTrainingJobsForHyperParameterTuningJob."""
