@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .jsonpath import JsonPath, JsonPathError, parse
 
 CSV_TYPE = "text/csv"
@@ -16,6 +18,8 @@ JSON_TYPES = ("application/json", "application/jsonlines")
 PROCESSING_TYPES = (CSV_TYPE, *JSON_TYPES)
 OUTPUT_KEY = "SageMakerOutput"
 INPUT_KEY = "SageMakerInput"
+# The bytes other than the newline that bytes.strip() removes.
+_WHITESPACE_BUT_NEWLINE = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 
 
 class RecordError(ValueError):
@@ -26,6 +30,9 @@ def split_records(data: bytes, split_type: str) -> list[bytes]:
     """Return the records of one object: the whole object, or its non-blank lines."""
     if split_type == "None":
         return [data] if data else []
+    if not any(character in data for character in _WHITESPACE_BUT_NEWLINE):
+        # Without other whitespace a line is blank exactly when it is empty.
+        return list(filter(None, data.split(b"\n")))
     records = []
     for line in data.split(b"\n"):
         line = line.rstrip(b"\r")
@@ -36,26 +43,26 @@ def split_records(data: bytes, split_type: str) -> list[bytes]:
 
 def pack(records: list[bytes], *, multi_record: bool, max_bytes: int) -> Iterator[list[bytes]]:
     """Yield mini-batches: one record each, or as many as fit in `max_bytes` joined by newlines."""
-    batch: list[bytes] = []
-    size = 0
-    for record in records:
-        if len(record) > max_bytes:
-            raise RecordError(
-                f"A record of {len(record)} bytes exceeds MaxPayloadInMB ({max_bytes} bytes): "
-                "raise MaxPayloadInMB, or set SplitType to Line so that each line is a record."
-            )
-        if not multi_record:
+    lengths = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
+    oversized = np.flatnonzero(lengths > max_bytes)
+    if oversized.size:
+        raise RecordError(
+            f"A record of {int(lengths[oversized[0]])} bytes exceeds MaxPayloadInMB "
+            f"({max_bytes} bytes): raise MaxPayloadInMB, or set SplitType to Line so that "
+            "each line is a record."
+        )
+    if not multi_record:
+        for record in records:
             yield [record]
-            continue
-        added = len(record) + (1 if batch else 0)
-        if batch and size + added > max_bytes:
-            yield batch
-            batch, size = [], 0
-            added = len(record)
-        batch.append(record)
-        size += added
-    if batch:
-        yield batch
+        return
+
+    # ends[j] - ends[i] - 1 is the size of records i to j - 1 joined by newlines.
+    ends = np.concatenate(([0], np.cumsum(lengths + 1)))
+    first = 0
+    while first < len(records):
+        after_last = int(np.searchsorted(ends, ends[first] + max_bytes + 1, side="right")) - 1
+        yield records[first:after_last]
+        first = after_last
 
 
 def response_records(body: bytes, expected: int) -> list[str]:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sandbox.emulator.transform.jsonpath import JsonPathError, parse
-from sandbox.emulator.transform.records import DataProcessing, pack, split_records
+from sandbox.emulator.transform.records import DataProcessing, RecordError, pack, split_records
 
 COLUMNS = ["c0", "c1", "c2", "c3", "c4"]
 
@@ -114,3 +114,30 @@ def test_split_and_pack_respect_the_payload_limit():
     assert list(pack(records, multi_record=True, max_bytes=7)) == [[b"aaa", b"bbb"], [b"ccc"]]
     assert list(pack(records, multi_record=False, max_bytes=7)) == [[b"aaa"], [b"bbb"], [b"ccc"]]
     assert split_records(b"whole\nobject", "None") == [b"whole\nobject"]
+
+
+def test_split_drops_whitespace_only_lines():
+    records = split_records(b"1,2\n \n\t3,4\n\x0c\n5,6 \r\n", "Line")
+
+    assert records == [b"1,2", b"\t3,4", b"5,6 "]
+
+
+def test_pack_fills_batches_up_to_the_limit():
+    records = [b"a" * 3, b"b" * 2, b"c" * 4, b"d", b"e" * 5]
+
+    assert list(pack(records, multi_record=True, max_bytes=6)) == [
+        [b"aaa", b"bb"],
+        [b"cccc", b"d"],
+        [b"eeeee"],
+    ]
+    assert list(pack(records, multi_record=True, max_bytes=100)) == [records]
+
+
+def test_pack_rejects_an_oversized_record():
+    with pytest.raises(RecordError) as raised:
+        list(pack([b"ab", b"abcdef"], multi_record=True, max_bytes=5))
+
+    assert str(raised.value) == (
+        "A record of 6 bytes exceeds MaxPayloadInMB (5 bytes): raise MaxPayloadInMB, or set "
+        "SplitType to Line so that each line is a record."
+    )
