@@ -29,6 +29,22 @@ def first_error(executed: Path) -> str:
     return ""
 
 
+def noisy_test_cells(executed: Path) -> list[str]:
+    """Return the grade ids of autograded test cells that wrote to stderr.
+
+    nbgrader scores a test cell 0 when it writes anything to stderr, a warning included.
+    """
+    notebook = nbformat.read(executed, as_version=4)
+    noisy = []
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            streams = [output.get("name") for output in cell.get("outputs", [])]
+            if "stderr" in streams:
+                noisy.append(meta["grade_id"])
+    return noisy
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lab", lab_ids())
 def test_solution_runs_on_other_data(
@@ -40,6 +56,7 @@ def test_solution_runs_on_other_data(
 
     assert run.status == "passed", f"{lab}: {run.error}\n{first_error(tmp_path / f'{lab}.ipynb')}"
     assert run.headline, f"{lab} did not set HEADLINE"
+    assert noisy_test_cells(tmp_path / f"{lab}.ipynb") == []
     for name, value in run.headline.items():
         assert isinstance(value, (int, float, str)), f"{lab}: headline {name} is {value!r}"
     rows = len(load_claims(other_claims_csv))
