@@ -36,6 +36,10 @@ class GradeJob:
     isolation: Isolation
     timestamp: str | None = None
     check_reflections: bool = True
+    # Computed once per run by the grader, so workers need not import pandas or probe
+    # sys.path: expected fingerprints of test helpers, and the kernel's read-only folders.
+    helpers: tuple[tuple[str, str, tuple[str, str]], ...] = ()
+    read_only_paths: tuple[str, ...] = ()
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -13,16 +14,23 @@ from nbgrader.api import Gradebook
 from tqdm import tqdm
 
 from grader import defaults
+from grader.autograde.canary import cached_helper_fingerprints
 from grader.autograde.job import GradeJob, GradeResult
 from grader.autograde.merge import merge_result
 from grader.autograde.pool import run_dask, run_local
-from grader.autograde.sandbox import Isolation, detect_isolation
+from grader.autograde.sandbox import Isolation, detect_isolation, kernel_read_only_paths
 from grader.course import Course, check_name
 from grader.errors import InvalidInputError
 from grader.gradebook import template_gradebook
 from grader.status import RETRY_STATUSES, Status, StatusStore, SubmissionRecord, course_lock
 
 log = logging.getLogger(__name__)
+
+
+class _Progress(tqdm):  # type: ignore[type-arg]
+    """A progress bar without tqdm's monitor thread: local workers are forked while it runs."""
+
+    monitor_interval = 0
 
 
 @dataclass
@@ -99,25 +107,24 @@ def autograde(
         if not plan:
             summary.seconds = time.monotonic() - started
             return summary
-        template = template_gradebook(course.gradebook_path)
-        support = _support_files(course, lab)
-        work = [
-            _make_job(
-                course,
-                lab,
-                student,
-                template,
-                support,
-                limits,
-                sandbox,
-                isolation,
-                check_reflections,
-                store,
-            )
-            for student in plan
-        ]
+        prototype = GradeJob(
+            lab=lab,
+            student="",
+            notebook_name=course.notebook_name(lab),
+            submission={},
+            support_files=_support_files(course, lab),
+            gradebook=template_gradebook(course.gradebook_path),
+            course_id=course.course_id,
+            limits=limits,
+            sandbox=sandbox,
+            isolation=isolation,
+            check_reflections=check_reflections,
+            helpers=cached_helper_fingerprints(),
+            read_only_paths=kernel_read_only_paths(sandbox),
+        )
+        work = [_job_for(course, prototype, student, store) for student in plan]
         digests = {student: digest for student, digest in plan.items()}
-        bar = tqdm(total=len(work), desc=f"autograde {lab}", unit="nb", disable=not progress)
+        bar = _Progress(total=len(work), desc=f"autograde {lab}", unit="nb", disable=not progress)
 
         def on_result(result: GradeResult) -> None:
             record = store.get(lab, result.student) or SubmissionRecord()
@@ -184,35 +191,17 @@ def _gradebook_students(course: Course) -> set[str]:
         return {student.id for student in gradebook.students}
 
 
-def _make_job(
-    course: Course,
-    lab: str,
-    student: str,
-    template: bytes,
-    support: dict[str, bytes],
-    limits: defaults.Limits,
-    sandbox: defaults.SandboxSettings,
-    isolation: Isolation,
-    check_reflections: bool,
-    store: StatusStore,
-) -> GradeJob:
-    folder = course.submission_dir(lab, student)
-    record = store.get(lab, student)
+def _job_for(course: Course, prototype: GradeJob, student: str, store: StatusStore) -> GradeJob:
+    """Return the job of one student: the shared prototype plus the student's files."""
+    folder = course.submission_dir(prototype.lab, student)
+    record = store.get(prototype.lab, student)
     timestamp = record.timestamp if record else None
     timestamp_file = folder / "timestamp.txt"
     if timestamp is None and timestamp_file.is_file():
         timestamp = timestamp_file.read_text(encoding="utf-8").strip() or None
-    return GradeJob(
-        lab=lab,
+    return dataclasses.replace(
+        prototype,
         student=student,
-        notebook_name=course.notebook_name(lab),
         submission=_read_files(folder, {"timestamp.txt"}),
-        support_files=support,
-        gradebook=template,
-        course_id=course.course_id,
-        limits=limits,
-        sandbox=sandbox,
-        isolation=isolation,
         timestamp=timestamp,
-        check_reflections=check_reflections,
     )

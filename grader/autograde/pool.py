@@ -42,9 +42,12 @@ def run_local(
     pending = deque(jobs)
     scratch = Path(tempfile.mkdtemp(prefix="sgl-pool-"))
     slots: list[WorkerProcess] = []
+    # Import the worker's modules once here, so forked workers share them.
+    import grader.autograde.worker  # noqa: F401
+
     try:
         for index in range(max(1, min(workers, len(pending)))):
-            slots.append(WorkerProcess(scratch / str(index)))
+            slots.append(WorkerProcess(scratch / str(index), fork=True))
         _dispatch(slots, pending)
         while any(slot.job is not None for slot in slots):
             for slot, result in _collect(slots):
@@ -97,7 +100,7 @@ def _replace_if_dead(slot: WorkerProcess) -> WorkerProcess:
     if slot.process.poll() is None:
         return slot
     slot.kill()
-    return WorkerProcess(slot.scratch)
+    return WorkerProcess(slot.scratch, fork=slot.fork)
 
 
 def grade_in_subprocess(job: GradeJob) -> GradeResult:

@@ -12,11 +12,13 @@ import contextlib
 import logging
 import os
 import pickle
+import resource
 import select
 import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -46,21 +48,80 @@ def read_frame(stream: IO[bytes]) -> Any:
     return pickle.loads(payload)  # noqa: S301 - written by our own worker process
 
 
-class WorkerProcess:
-    """Parent-side handle of one worker process."""
+class _ForkedProcess:
+    """The part of subprocess.Popen's interface the pool uses, for a forked worker."""
 
-    def __init__(self, scratch: Path) -> None:
+    def __init__(self, scratch: Path, log_path: Path) -> None:
+        command_read, command_write = os.pipe()
+        result_read, result_write = os.pipe()
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        pid = os.fork()
+        if pid == 0:  # the worker: same file descriptor layout as the executed worker
+            try:
+                os.setsid()
+                os.dup2(command_read, 0)
+                os.dup2(result_write, 1)
+                os.dup2(log_fd, 2)
+                os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+                for handler in logging.getLogger().handlers[:]:
+                    logging.getLogger().removeHandler(handler)
+                serve(str(scratch))
+            finally:
+                os._exit(0)
+        for descriptor in (command_read, result_write, log_fd):
+            os.close(descriptor)
+        self.pid = pid
+        self.returncode: int | None = None
+        self.stdin: IO[bytes] | None = os.fdopen(command_write, "wb")
+        self.stdout: IO[bytes] | None = os.fdopen(result_read, "rb")
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.02)
+        assert self.returncode is not None
+        return self.returncode
+
+
+def can_fork() -> bool:
+    """Forking is safe only while this process runs a single thread."""
+    return threading.active_count() == 1
+
+
+class WorkerProcess:
+    """Parent-side handle of one worker process.
+
+    With ``fork`` the worker is forked from this process, which has already imported
+    nbgrader, so each worker saves the seconds of CPU that importing it costs; otherwise
+    it is a new interpreter. Either way it gets a session of its own.
+    """
+
+    def __init__(self, scratch: Path, fork: bool = False) -> None:
         self.scratch = scratch
         scratch.mkdir(parents=True, exist_ok=True)
         self.log_path = scratch.parent / f"{scratch.name}.log"
-        with open(self.log_path, "ab") as log_stream:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader.autograde.process", str(scratch)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log_stream,
-                start_new_session=True,
-            )
+        self.process: subprocess.Popen[bytes] | _ForkedProcess
+        if fork and can_fork():
+            self.process = _ForkedProcess(scratch, self.log_path)
+        else:
+            with open(self.log_path, "ab") as log_stream:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "grader.autograde.process", str(scratch)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log_stream,
+                    start_new_session=True,
+                )
+        self.fork = fork
         self.job: GradeJob | None = None
         self.deadline = float("inf")
 

@@ -152,6 +152,7 @@ def build_spec(
     isolation: Isolation,
     limits: Limits,
     settings: SandboxSettings,
+    read_only_paths: tuple[str, ...] = (),
 ) -> Path:
     """Write the launcher spec for one submission into ``job_dir`` and return its path.
 
@@ -182,7 +183,7 @@ def build_spec(
         "uid": uid,
         "gid": gid,
         "limits": limit_values,
-        "read_only_paths": list(kernel_read_only_paths(settings)),
+        "read_only_paths": list(read_only_paths or kernel_read_only_paths(settings)),
         "env": kernel_environment(isolation.mode, home, tmp),
     }
     path = job_dir / "sandbox.json"

@@ -39,7 +39,12 @@ from nbgrader.preprocessors import (
 from traitlets.config import Config
 
 from grader.autograde import proctree
-from grader.autograde.canary import Canary, CanaryInsert, CanaryVerify
+from grader.autograde.canary import (
+    Canary,
+    CanaryInsert,
+    CanaryVerify,
+    cached_helper_fingerprints,
+)
 from grader.autograde.execute import KERNEL_DIED, TIMED_OUT, GuardedExecute
 from grader.autograde.job import CellGrade, GradeJob, GradeResult
 from grader.autograde.kernel import SandboxedKernelManager
@@ -110,8 +115,8 @@ class Worker:
 
     def _grade_in(self, job_dir: Path, job: GradeJob, capture: _LogCapture) -> GradeResult:
         course = _write_course(job_dir / "course", job)
-        spec = build_spec(job_dir, job.isolation, job.limits, job.sandbox)
-        canary = Canary()
+        spec = build_spec(job_dir, job.isolation, job.limits, job.sandbox, job.read_only_paths)
+        canary = Canary(helpers=job.helpers or cached_helper_fingerprints())
         execute = _make_execute(job, job_dir, spec)
         config = _course_config(course, job)
 

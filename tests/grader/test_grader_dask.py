@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TEST_LIMITS
 from distributed import LocalCluster
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook
-from toy_submissions import LAB, SubmissionKind, make_submission, write_submission
+from toy_submissions import LAB, TEST_LIMITS, SubmissionKind, make_submission, write_submission
 
 from grader.autograde.pipeline import autograde
 from grader.collect import collect

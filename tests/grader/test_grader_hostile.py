@@ -8,7 +8,7 @@ grades are exactly what their code earns.
 
 from __future__ import annotations
 
-import importlib.util
+import dataclasses
 import os
 import shutil
 import socket
@@ -20,30 +20,29 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
-from toy_submissions import FILES, LAB, SubmissionKind, make_submission, write_submission
+from toy_submissions import (
+    FILES,
+    LAB,
+    TEST_LIMITS,
+    SubmissionKind,
+    copy_course,
+    make_submission,
+    requires_namespaces,
+    write_submission,
+)
 
 from grader.autograde.pipeline import autograde
 from grader.collect import CollectReport, collect
 from grader.course import Course
 from grader.status import StatusStore, SubmissionRecord
 
-# pytest imports every conftest.py under the name "conftest", so a plain import returns
-# whichever was loaded last: load this folder's conftest by path instead.
-_spec = importlib.util.spec_from_file_location(
-    "grader_tests_conftest", Path(__file__).with_name("conftest.py")
-)
-assert _spec is not None and _spec.loader is not None
-_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_conftest)
-TEST_LIMITS = _conftest.TEST_LIMITS
-copy_course = _conftest.copy_course
-requires_namespaces = _conftest.requires_namespaces
-
 pytestmark = pytest.mark.slow
 
 HOSTILE = FILES / "hostile"
 HONEST = {"honest-perfect": SubmissionKind.PERFECT, "honest-partial": SubmissionKind.PARTIAL}
 ZIP_STUDENT = "4242"
+# 100 MB of output needs a few seconds of kernel time on a busy two-core machine.
+BATCH_LIMITS = dataclasses.replace(TEST_LIMITS, cell_timeout=10)
 
 # case -> (status, automatic score out of 4)
 EXPECTED = {
@@ -142,7 +141,7 @@ def batch(released_course: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     try:
         folder_report = collect(course, LAB, uploads)
         zip_report = collect(course, LAB, outside / "download.zip")
-        autograde(course, LAB, jobs=2, limits=TEST_LIMITS, progress=False)
+        autograde(course, LAB, jobs=2, limits=BATCH_LIMITS, progress=False)
     finally:
         listener.close()
     store = StatusStore(course.records_dir / "status.json")

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import TEST_LIMITS
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook
-from toy_submissions import LAB, SubmissionKind, make_submission, write_submission
+from toy_submissions import LAB, TEST_LIMITS, SubmissionKind, make_submission, write_submission
 
 from grader.autograde import merge as merge_module
 from grader.autograde import pipeline

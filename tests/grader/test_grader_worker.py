@@ -11,11 +11,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import TEST_LIMITS
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.api import Gradebook
-from toy_submissions import LAB, SubmissionKind, make_submission
+from toy_submissions import LAB, TEST_LIMITS, SubmissionKind, make_submission
 
 from grader.autograde import proctree
 from grader.autograde.canary import Canary, CanaryVerify

@@ -1,4 +1,4 @@
-"""Student submissions of the toy lab, generated from its source notebook.
+"""The toy lab of the grader tests: test limits, course copies and generated submissions.
 
 ``SubmissionKind`` is the fixture class: PERFECT takes the solution regions of the source,
 PARTIAL solves ``add`` only, WRONG solves nothing correctly and EMPTY is the untouched
@@ -10,10 +10,32 @@ from __future__ import annotations
 import copy
 import enum
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbformat import NotebookNode
+
+from grader.autograde.sandbox import detect_isolation
+from grader.course import Course
+from grader.defaults import Limits
+
+# Small limits keep the hostile catalogue fast on two cores.
+TEST_LIMITS = Limits(
+    cell_timeout=5,
+    notebook_timeout=40,
+    memory_mb=256,
+    processes=64,
+    file_size_mb=16,
+    output_kb_per_cell=256,
+    work_disk_mb=64,
+)
+
+requires_namespaces = pytest.mark.skipif(
+    detect_isolation().mode != "namespaces",
+    reason="needs the namespaces sandbox (root and unshare)",
+)
 
 FILES = Path(__file__).resolve().parent / "files"
 LAB = "01-toy"
@@ -74,3 +96,11 @@ def write_submission(
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
     return target
+
+
+def copy_course(released: Path, target: Path) -> Course:
+    shutil.copytree(released / "labs", target / "labs")
+    shutil.copytree(released / "course", target / "course")
+    course = Course.open(target / "course", target / "labs")
+    course.prepare()
+    return course
