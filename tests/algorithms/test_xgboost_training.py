@@ -306,19 +306,19 @@ def test_files_in_subfolders_are_read(make_job: JobBuilder) -> None:
     assert any(line.endswith("Train matrix has 200 rows and 4 columns") for line in lines)
 
 
-def test_multi_host_job_logs_single_process(make_job: JobBuilder) -> None:
+def test_multi_host_job_trains_in_worker_processes(make_job: JobBuilder) -> None:
     job = make_job(
-        {"num_round": "2"}, {"train": ("text/csv", {"a.csv": csv_text(binary_data())})}, hosts=3
+        {"num_round": "2"}, {"train": ("text/csv", {"a.csv": csv_text(binary_data())})}, hosts=2
     )
     outcome, lines = run(job)
 
     assert outcome.status == "Completed"
+    assert outcome.rounds_completed == 2
     assert any(
-        line.endswith(
-            "The sandbox trained this 3-host job in one process on the data of all hosts."
-        )
+        line.endswith("Distributed node training with 2 hosts: ['algo-1', 'algo-2']")
         for line in lines
     )
+    assert (job / "model" / "xgboost-model").exists()
 
 
 @pytest.mark.parametrize("version", ["0.90-2", "1.0-1", "1.2-2"])

@@ -8,13 +8,21 @@ The container computes these with scikit-learn on the transformed predictions
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import xgboost as xgb
-from sklearn import metrics as skm
 
 ScoreFunction = Callable[[np.ndarray, np.ndarray], float]
+
+
+def _sklearn_score(name: str) -> Callable[..., Any]:
+    # Imported on first use: scikit-learn takes about a second of CPU to import,
+    # and each worker process of a multi-host job pays for it otherwise.
+    score: Callable[..., Any] = getattr(importlib.import_module("sklearn.metrics"), name)
+    return score
 
 
 def _class_labels(predictions: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -29,8 +37,9 @@ def _average(labels: np.ndarray) -> str:
     return "binary" if set(np.unique(labels)) <= {0.0, 1.0} else "macro"
 
 
-def _classification(score: Callable[..., float], average: str | None) -> ScoreFunction:
+def _classification(score_name: str, average: str | None) -> ScoreFunction:
     def compute(predictions: np.ndarray, labels: np.ndarray) -> float:
+        score = _sklearn_score(score_name)
         predicted = _class_labels(predictions, labels)
         if average is None:
             return float(score(labels, predicted))
@@ -40,27 +49,27 @@ def _classification(score: Callable[..., float], average: str | None) -> ScoreFu
     return compute
 
 
-def _regression(score: Callable[[np.ndarray, np.ndarray], float]) -> ScoreFunction:
+def _regression(score_name: str) -> ScoreFunction:
     def compute(predictions: np.ndarray, labels: np.ndarray) -> float:
-        return float(score(labels, predictions))
+        return float(_sklearn_score(score_name)(labels, predictions))
 
     return compute
 
 
 CUSTOM_METRICS: dict[str, ScoreFunction] = {
-    "accuracy": _classification(skm.accuracy_score, None),
-    "balanced_accuracy": _classification(skm.balanced_accuracy_score, None),
-    "f1": _classification(skm.f1_score, "auto"),
-    "f1_binary": _classification(skm.f1_score, "binary"),
-    "f1_macro": _classification(skm.f1_score, "macro"),
-    "precision": _classification(skm.precision_score, "auto"),
-    "precision_macro": _classification(skm.precision_score, "macro"),
-    "precision_micro": _classification(skm.precision_score, "micro"),
-    "recall": _classification(skm.recall_score, "auto"),
-    "recall_macro": _classification(skm.recall_score, "macro"),
-    "recall_micro": _classification(skm.recall_score, "micro"),
-    "mse": _regression(skm.mean_squared_error),
-    "r2": _regression(skm.r2_score),
+    "accuracy": _classification("accuracy_score", None),
+    "balanced_accuracy": _classification("balanced_accuracy_score", None),
+    "f1": _classification("f1_score", "auto"),
+    "f1_binary": _classification("f1_score", "binary"),
+    "f1_macro": _classification("f1_score", "macro"),
+    "precision": _classification("precision_score", "auto"),
+    "precision_macro": _classification("precision_score", "macro"),
+    "precision_micro": _classification("precision_score", "micro"),
+    "recall": _classification("recall_score", "auto"),
+    "recall_macro": _classification("recall_score", "macro"),
+    "recall_micro": _classification("recall_score", "micro"),
+    "mse": _regression("mean_squared_error"),
+    "r2": _regression("r2_score"),
 }
 
 

@@ -119,17 +119,38 @@ def train(
     should_stop: Callable[[], bool],
     nthread: int,
     version: str = "1.7-1",
+    host_log: Callable[[str], Callable[[str], None]] | None = None,
 ) -> TrainingOutcome:
     """Run one algorithm-mode training job in ``job_dir`` (shaped like /opt/ml).
+
+    When ``resourceconfig.json`` lists several hosts, each host trains in its own
+    worker process through XGBoost's collective (see ``distributed``). ``log`` then
+    receives the lines of algo-1, and ``host_log(host)`` returns the writer for the
+    other hosts (their lines are dropped when it is None).
 
     Raises UnsupportedImageError for image versions the sandbox cannot run.
     Every user or data problem ends as a Failed outcome with the container's
     failure file, so only programming errors propagate.
     """
     check_version(version)
-    run = _TrainingRun(
-        Path(job_dir), _Console(log, Path(job_dir).name), should_stop, nthread, version
-    )
+    job_dir = Path(job_dir)
+    config_dir = job_dir / "input" / "config"
+    hosts = _read_json(config_dir / "resourceconfig.json", {}).get("hosts") or ["algo-1"]
+    if len(hosts) > 1:
+        # Imported here because the distributed module builds on this one.
+        from sandbox.algorithms.xgboost.distributed import train_on_hosts
+
+        return train_on_hosts(
+            job_dir,
+            hosts,
+            log=log,
+            host_log=host_log,
+            should_stop=should_stop,
+            nthread=nthread,
+            version=version,
+        )
+
+    run = _TrainingRun(job_dir, _Console(log, job_dir.name), should_stop, nthread, version)
     try:
         return run.execute()
     except ToolkitError as error:
@@ -154,22 +175,27 @@ class _TrainingRun:
         self.rounds = 0
 
     def execute(self) -> TrainingOutcome:
-        config_dir = self.job_dir / "input" / "config"
-        raw_hyperparameters = _read_json(config_dir / "hyperparameters.json", {})
-        channel_config = _read_json(config_dir / "inputdataconfig.json", {})
-        resources = _read_json(config_dir / "resourceconfig.json", {})
-
-        self.console.info("Imported framework sagemaker_xgboost_container.training")
-        self.console.info("No GPUs detected (normal if no gpus installed)")
-        self.console.info("Running XGBoost Sagemaker in algorithm mode")
-        values = hyperparameters.validate(raw_hyperparameters, self.version, self.console.info)
-        formats = self._validate_channels(channel_config)
+        values, formats = self.prepare()
+        resources = _read_json(self.job_dir / "input" / "config" / "resourceconfig.json", {})
 
         dtrain, dvalidation = self._load_data(formats, values.get("csv_weights", 0))
         self._log_hosts(resources.get("hosts") or ["algo-1"])
         plan = build_plan(values, self.nthread, self.console.info)
         self._check_labels(plan, dtrain)
         return self._train(plan, dtrain, dvalidation)
+
+    def prepare(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """Log the container's first lines, then return validated hyperparameters and formats."""
+        config_dir = self.job_dir / "input" / "config"
+        raw_hyperparameters = _read_json(config_dir / "hyperparameters.json", {})
+        channel_config = _read_json(config_dir / "inputdataconfig.json", {})
+
+        self.console.info("Imported framework sagemaker_xgboost_container.training")
+        self.console.info("No GPUs detected (normal if no gpus installed)")
+        self.console.info("Running XGBoost Sagemaker in algorithm mode")
+        values = hyperparameters.validate(raw_hyperparameters, self.version, self.console.info)
+        formats = self._validate_channels(channel_config)
+        return values, formats
 
     def _validate_channels(self, channel_config: dict[str, Any]) -> dict[str, str]:
         for name in channel_config:
@@ -186,13 +212,10 @@ class _TrainingRun:
     def _load_data(
         self, formats: dict[str, str], csv_weights: int
     ) -> tuple[xgb.DMatrix, xgb.DMatrix | None]:
-        data_root = self.job_dir / "input" / "data"
-        train_files = data.list_channel_files(data_root / "train", "train", self.console.warning)
+        train_files = self._channel_files("train")
         validation_files = None
         if "validation" in formats:
-            validation_files = data.list_channel_files(
-                data_root / "validation", "validation", self.console.warning
-            )
+            validation_files = self._channel_files("validation")
 
         dtrain = None
         if train_files.total_size > 0:
@@ -219,15 +242,15 @@ class _TrainingRun:
             self.console.info(f"Validation matrix has {dvalidation.num_row()} rows")
         return dtrain, dvalidation
 
+    def _channel_files(self, channel: str) -> data.ChannelFiles:
+        root = self.job_dir / "input" / "data" / channel
+        return data.list_channel_files(root, channel, self.console.warning)
+
     def _log_hosts(self, hosts: list[str]) -> None:
         if len(hosts) == 1:
             self.console.info("Single node training.")
             return
         self.console.info(f"Distributed node training with {len(hosts)} hosts: {hosts}")
-        self.console.info(
-            f"The sandbox trained this {len(hosts)}-host job in one process "
-            "on the data of all hosts."
-        )
 
     def _check_labels(self, plan: TrainingPlan, dtrain: xgb.DMatrix) -> None:
         # XGBoost 1.x rejected such labels with this text; XGBoost 3.x fails

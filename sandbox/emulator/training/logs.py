@@ -23,13 +23,16 @@ class TrainingLog:
     """Write container output as CloudWatch Logs saves it and extract metrics from it.
 
     CloudWatch stores a tab as the text `#011`, and the metric regexes of built-in
-    algorithms expect exactly that, so tabs are converted before matching.
+    algorithms expect exactly that, so tabs are converted before matching. Each host
+    of a job writes its own stream.
     """
 
-    def __init__(self, job: TrainingJob, metric_definitions: list[dict[str, str]]) -> None:
+    def __init__(
+        self, job: TrainingJob, metric_definitions: list[dict[str, str]], host: str = "algo-1"
+    ) -> None:
         epoch = int(job.creation_time.timestamp())
         self.job = job
-        self.stream = f"{job.name}/algo-1-{epoch}"
+        self.stream = f"{job.name}/{host}-{epoch}"
         self._writer = LogStreamWriter(job.account_id, job.region, LOG_GROUP, self.stream)
         self._metrics = [
             (definition["Name"], re.compile(definition["Regex"]))

@@ -68,14 +68,10 @@ def _run(job: TrainingJob) -> None:
         job.start_time = utcnow()
         job.enter("Training")
         log = TrainingLog(job, job.request["AlgorithmSpecification"].get("MetricDefinitions", []))
-        if job.instance_count > 1:
-            log.write(
-                f"sandbox: trained the {job.instance_count}-instance job in one process "
-                "on all of the data (distributed XGBoost gives the same model within tolerance)"
-            )
         outcome = algorithm.train(
             job_dir,
             log=log.write,
+            host_log=lambda host: TrainingLog(job, [], host=host).write,
             should_stop=lambda: job.stop_requested.is_set() or time.monotonic() > deadline,
             nthread=workers.threads_for_job(requested_threads(job.request)),
             version=version,

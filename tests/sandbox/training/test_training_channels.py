@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 
+import pytest
 from sandbox_helpers import (
     make_rows,
     to_csv,
@@ -75,17 +78,47 @@ def test_user_metric_definitions_are_applied_to_the_log(session, sagemaker):
     assert any(d["Name"] == "validation:auc" for d in definitions)
 
 
-def test_several_instances_train_in_one_process_and_say_so(session, sagemaker):
+def test_several_instances_train_in_worker_processes(session, sagemaker, s3, caplog):
     upload_channels(session, "multi", to_csv(make_rows(100)))
+    s3.put_object(Bucket=session.bucket, Key="multi/train/more.csv", Body=to_csv(make_rows(80)))
     request = training_request(session, "job-multi", "multi", channels=("train",))
-    request["ResourceConfig"]["InstanceCount"] = 3
+    request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3DataDistributionType"] = (
+        "ShardedByS3Key"
+    )
+    request["ResourceConfig"]["InstanceCount"] = 2
+    caplog.set_level(logging.INFO, logger="sandbox.algorithms.xgboost.distributed")
     sagemaker.create_training_job(**request)
 
     described = wait_for_job(sagemaker, "job-multi")
 
     assert described["TrainingJobStatus"] == "Completed"
-    messages = _log_messages(session, "job-multi")
-    assert any("3-instance job in one process" in line for line in messages)
+    assert [m["MetricName"] for m in described["FinalMetricDataList"]] == ["train:auc"]
+    logs = session.client("logs")
+    streams = logs.describe_log_streams(
+        logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix="job-multi/"
+    )["logStreams"]
+    names = sorted(stream["logStreamName"].rsplit("-", 1)[0] for stream in streams)
+    assert names == ["job-multi/algo-1", "job-multi/algo-2"]
+    for stream in streams:
+        events = logs.get_log_events(
+            logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream["logStreamName"]
+        )["events"]
+        messages = [event["message"] for event in events]
+        assert any("Distributed node training with 2 hosts" in line for line in messages)
+        assert any(line.startswith("[19]#011train-auc:") for line in messages)
+    rows = sorted(line for line in _log_messages(session, "job-multi") if "Train matrix" in line)
+    assert len(rows) == 1
+    assert "Train matrix has 80 rows" in rows[0] or "Train matrix has 100 rows" in rows[0]
+    pids = [
+        pid
+        for record in caplog.records
+        if "worker processes" in record.getMessage()
+        for pid in record.args[2]
+    ]
+    assert len(pids) == 2
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_training_metrics_reach_cloudwatch(session, sagemaker):
