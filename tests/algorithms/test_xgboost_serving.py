@@ -213,6 +213,32 @@ def test_csv_delimiters_and_number_forms(binary_booster: xgb.Booster, body: byte
     assert values == pytest.approx(expected(binary_booster, rows))
 
 
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_large_csv_payload_rows(binary_booster: xgb.Booster, delimiter: str) -> None:
+    rows = np.random.default_rng(3).normal(size=(2000, 4)).round(6)
+    rows[5, 2] = math.nan
+    lines = [delimiter.join("" if math.isnan(v) else repr(v) for v in row) for row in rows.tolist()]
+    body = "\n".join(lines).encode()
+    assert len(body) > 16 * 1024
+
+    response = server(binary_booster).invoke(body, "text/csv", "text/csv")
+
+    assert response.status == 200
+    assert text(response) == "".join(f"{value}\n" for value in expected(binary_booster, rows))
+
+
+def test_large_ragged_csv_payload_returns_415(binary_booster: xgb.Booster) -> None:
+    body = b"1,2,3,4\n" * 5000 + b"1,2,3"
+
+    response = server(binary_booster).invoke(body, "text/csv", "text/csv")
+
+    assert response.status == 415
+    assert text(response).endswith(
+        "The requested array has an inhomogeneous shape after 1 dimensions. The detected "
+        "shape was (5001,) + inhomogeneous part."
+    )
+
+
 def test_too_many_features_returns_400(binary_booster: xgb.Booster) -> None:
     response = server(binary_booster).invoke(b"1,0.5,-1.0,2.0,0.1", "text/csv", "text/csv")
     assert response.status == 400

@@ -52,6 +52,9 @@ _FORMATS = {
 }
 MAX_FOLDER_DEPTH = 3
 COLUMN_COUNT_BLOCK_BYTES = 16 * 1024**2
+# Below this size the field-by-field parse is faster than pandas' start-up (about 1 ms,
+# measured on a 2-core machine), which single-row requests would otherwise pay.
+PANDAS_PAYLOAD_MIN_CHARACTERS = 16 * 1024
 # Delimiters whose payloads pandas reads exactly as splitting each line on them does.
 FAST_PAYLOAD_DELIMITERS = (",", "\t", ";", "|", ":")
 # Bytes of payloads that pandas may read: digits, signs, points, exponents, delimiters,
@@ -355,9 +358,10 @@ def load_channel(
 def read_csv_payload(text: str) -> np.ndarray:
     """Parse an inference CSV payload: no label column, empty fields become NaN.
 
-    Rows with the same number of fields on a common delimiter go through pandas' C reader.
-    Anything else (ragged rows, carriage returns, fields pandas cannot read) goes through
-    a field-by-field parse, which also raises the container's ValueError messages.
+    Large payloads whose rows have the same number of fields on a common delimiter go
+    through pandas' C reader. Anything else (small payloads, ragged rows, carriage returns,
+    fields pandas cannot read) goes through a field-by-field parse, which also raises the
+    container's ValueError messages.
     """
     first_line = text.split("\n", 1)[0][:512]
     try:
@@ -366,7 +370,8 @@ def read_csv_payload(text: str) -> np.ndarray:
         delimiter = ","
     if delimiter.isalnum():
         delimiter = ","
-    if delimiter in FAST_PAYLOAD_DELIMITERS and "\r" not in text:
+    large = len(text) >= PANDAS_PAYLOAD_MIN_CHARACTERS
+    if large and delimiter in FAST_PAYLOAD_DELIMITERS and "\r" not in text:
         table = _read_rectangular_payload(text.encode("utf-8"), delimiter)
         if table is not None:
             return table
