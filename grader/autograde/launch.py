@@ -16,8 +16,10 @@ unprivileged uid with resource limits. The kernel is PID 1 of its namespace, so 
 the Linux kernel kills every process it started, detached ones included.
 
 ``guard``: the kernel runs as the grader's user in a copy of the allowed files, with resource
-limits, a clean environment and a ``sitecustomize`` that rejects socket connections. Files
-the user can read stay readable; the worker logs this mode as weaker.
+limits, a clean environment and a ``sitecustomize`` that rejects socket connections. Where
+the machine allows unprivileged user namespaces, it also gets a network namespace of its
+own (the effect of ``unshare -rn``). Files the user can read stay readable; the worker logs
+this mode as weaker.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import sys
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
@@ -247,7 +250,27 @@ def run_namespaces(spec: dict, command: list[str]) -> int:
     return _supervise(child)
 
 
+def _private_network() -> bool:
+    """Move into new user and network namespaces that keep this uid; False if refused."""
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        _unshare(CLONE_NEWUSER | CLONE_NEWNET)
+        for name, text in (
+            ("setgroups", "deny"),
+            ("uid_map", f"{uid} {uid} 1"),
+            ("gid_map", f"{gid} {gid} 1"),
+        ):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+    except OSError as error:
+        print(f"grader sandbox: no network namespace: {error}", file=sys.stderr, flush=True)
+        return False
+    return True
+
+
 def run_guard(spec: dict, command: list[str]) -> None:
+    if spec.get("network_namespace"):
+        _private_network()
     files_from = os.getcwd()
     work = spec["work_dir"]
     os.makedirs(work, exist_ok=True)
@@ -282,7 +305,18 @@ def probe(root_dir: str) -> int:
         return 1
 
 
+def probe_network() -> int:
+    """Check that an unprivileged network namespace is allowed; exit status 0 when it is."""
+    child = os.fork()
+    if child == 0:
+        os._exit(0 if _private_network() else 1)
+    _, status = os.waitpid(child, 0)
+    return 0 if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else 1
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[1] == "--probe-network":
+        return probe_network()
     if len(argv) == 3 and argv[1] == "--probe":
         return probe(argv[2])
     if len(argv) < 4 or argv[2] != "--":

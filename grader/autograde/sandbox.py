@@ -30,10 +30,15 @@ ISOLATION_MODES = ("auto", "namespaces", "guard")
 
 @dataclass(frozen=True)
 class Isolation:
-    """The isolation mode in force and a sentence for the log saying why."""
+    """The isolation mode in force and a sentence for the log saying why.
+
+    ``network_namespace`` tells the guard mode to also move the kernel into a network
+    namespace of its own; the namespaces mode always does.
+    """
 
     mode: str
     description: str
+    network_namespace: bool = False
 
 
 def detect_isolation(requested: str = "auto") -> Isolation:
@@ -47,7 +52,7 @@ def detect_isolation(requested: str = "auto") -> Isolation:
             f"invalid isolation mode {requested!r}: use one of {', '.join(ISOLATION_MODES)}"
         )
     if requested == "guard":
-        return Isolation("guard", _GUARD_DESCRIPTION + " (requested)")
+        return _guard("requested")
 
     failure = _probe_namespaces()
     if failure is None:
@@ -58,13 +63,28 @@ def detect_isolation(requested: str = "auto") -> Isolation:
         )
     if requested == "namespaces":
         raise InvalidInputError(f"isolation mode 'namespaces' is not available: {failure}")
-    return Isolation("guard", f"{_GUARD_DESCRIPTION} because namespaces are unavailable: {failure}")
+    return _guard(f"namespaces are unavailable: {failure}")
 
 
-_GUARD_DESCRIPTION = (
-    "guard: socket connections blocked in Python, resource limits, clean environment; "
-    "files readable by the grader's user stay readable by the kernel"
-)
+def _guard(why: str) -> Isolation:
+    network = _probe_network_namespace()
+    barrier = "own network namespace" if network else "no network namespace (not allowed here)"
+    description = (
+        f"guard ({why}): {barrier}, socket connections blocked in Python, resource limits, "
+        "clean environment; files readable by the grader's user stay readable by the kernel"
+    )
+    return Isolation("guard", description, network_namespace=network)
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_network_namespace() -> bool:
+    completed = subprocess.run(
+        [sys.executable, "-I", "-S", str(LAUNCHER), "--probe-network"],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    return completed.returncode == 0
 
 
 @functools.lru_cache(maxsize=1)
@@ -185,6 +205,7 @@ def build_spec(
         "limits": limit_values,
         "read_only_paths": list(read_only_paths or kernel_read_only_paths(settings)),
         "env": kernel_environment(isolation.mode, home, tmp),
+        "network_namespace": isolation.network_namespace,
     }
     path = job_dir / "sandbox.json"
     path.write_text(json.dumps(spec, indent=1), encoding="utf-8")

@@ -79,7 +79,15 @@ def collect(
         store = StatusStore(course.records_dir / "status.json")
         for uploads in _by_student(candidates, report).values():
             newest = uploads[0]
-            entry = _collect_one(course, lab, newest, release, allowed_suffixes, store)
+            try:
+                entry = _collect_one(course, lab, newest, release, allowed_suffixes, store)
+            except Exception as error:  # noqa: BLE001 - one bad upload never stops the batch
+                log.exception("lab=%s student=%s preflight crashed", lab, newest.student)
+                record = store.get(lab, newest.student) or SubmissionRecord()
+                entry = CollectEntry(newest.student, "rejected", newest.origin)
+                target = course.submission_dir(lab, newest.student)
+                reason = f"the preflight could not read it ({type(error).__name__}: {error})"
+                _reject(store, lab, newest, record, entry, target, reason)
             entry.older = [upload.origin for upload in uploads[1:]]
             report.entries.append(entry)
             _remember_student(store, newest)

@@ -138,3 +138,24 @@ def test_rejected_upload_replaces_older_copy(
 def test_collect_unreleased_lab(course: Course, tmp_path: Path) -> None:
     with pytest.raises(LabNotFoundError, match="lab '09-none' has not been released"):
         collect(course, "09-none", tmp_path)
+
+
+def test_malformed_cells_rejected_not_fatal(
+    course: Course, release_notebook: NotebookNode, tmp_path: Path
+) -> None:
+    perfect = make_submission(release_notebook, SubmissionKind.PERFECT)
+    write_submission(tmp_path / "up", "gus", perfect)
+    odd = tmp_path / "up" / "hal" / LAB / f"{LAB}.ipynb"
+    odd.parent.mkdir(parents=True)
+    odd.write_text(
+        '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", '
+        '"metadata": [], "source": 7, "outputs": 3}]}',
+        encoding="utf-8",
+    )
+
+    report = collect(course, LAB, tmp_path / "up")
+
+    statuses = {entry.student: entry.status for entry in report.entries}
+    assert statuses == {"gus": "collected", "hal": "rejected"}
+    hal = next(entry for entry in report.entries if entry.student == "hal")
+    assert hal.reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -179,3 +180,39 @@ def test_isolation_mode_named() -> None:
     assert isolation.mode in ("namespaces", "guard")
     assert isolation.description.startswith(isolation.mode)
     assert detect_isolation("guard").mode == "guard"
+
+
+@pytest.mark.slow
+def test_guard_mode_grades_and_blocks_network(
+    course: Course, release_notebook: NotebookNode
+) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    notebook = make_submission(release_notebook, SubmissionKind.PERFECT)
+    notebook.cells[3].source += (
+        "\nimport socket\n"
+        "try:\n"
+        "    socket.create_connection(('127.0.0.1', int(open('port.txt').read())), timeout=2)\n"
+        "    print('CONNECTED')\n"
+        "except OSError as error:\n"
+        "    print('blocked:', type(error).__name__)"
+    )
+    job = _job(course, notebook, template_gradebook(course.gradebook_path))
+    job.isolation = detect_isolation("guard")
+    job.submission["port.txt"] = str(server.getsockname()[1]).encode()
+    worker = Worker()
+    try:
+        result = worker.grade(job)
+    finally:
+        worker.close()
+
+    with pytest.raises(TimeoutError):
+        server.accept()
+    server.close()
+    assert result.outcome == "graded", result.reason
+    assert sum(cell.auto_score or 0 for cell in result.cells) == 4.0
+    graded = nbformat.reads(result.autograded_files[f"{LAB}.ipynb"].decode(), as_version=4)
+    output = "".join(out.get("text", "") for out in graded.cells[3].outputs)
+    assert "blocked: PermissionError" in output or "blocked: OSError" in output
