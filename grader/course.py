@@ -1,7 +1,7 @@
 """The course directory: nbgrader's layout, its generated configuration and the lab sources.
 
 ``labs/<lab>/<lab>.ipynb`` is the source each lab is released from. The course directory
-(``course/`` by default, git-ignored) holds what nbgrader works on::
+(``course/`` by default, git-ignored) contains what nbgrader works on::
 
     course/nbgrader_config.py   generated, read by stock nbgrader commands run in course/
     course/gradebook.db         nbgrader's gradebook

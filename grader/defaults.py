@@ -30,8 +30,8 @@ ALLOWED_EXTRA_SUFFIXES = (
     ".txt",
 )
 MAX_SUBMISSION_MB = 50
-# Top-level packages the labs import from this repository (editable installs are not on
-# sys.path, so the sandbox has to be told where they live).
+# Top-level packages the labs import from this repository. Editable installs are not on
+# sys.path, so the sandbox needs their folders listed.
 KERNEL_PACKAGES = ("sagelab", "sandbox")
 
 
@@ -55,7 +55,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class SandboxSettings:
-    """Where the kernel may look: packages it needs, and the uid range it runs under."""
+    """Sandbox settings: the packages the kernel needs and the uid range it runs under."""
 
     kernel_packages: tuple[str, ...] = KERNEL_PACKAGES
     # Kernels of concurrent workers run as uid_base + (worker pid % 1000) when the grader runs

@@ -22,12 +22,12 @@ from grader.errors import GraderError
 
 
 class Status(str, Enum):
-    """Where a submission stands. The value is what exports and reports show."""
+    """Submission status. The value is the string exports and reports show."""
 
     COLLECTED = "collected"  # accepted by collect, not graded yet
     GRADED = "graded"
     REPAIRED = "repaired"  # graded after preflight repaired the notebook
-    FAILED = "failed"  # rejected or not gradable; ``reason`` says why
+    FAILED = "failed"  # rejected or not gradable, with the cause in ``reason``
     TIMED_OUT = "timed_out"
     KERNEL_DIED = "kernel_died"
     TAMPER_SUSPECT = "tamper_suspect"
@@ -50,7 +50,7 @@ class CellScore:
 
 @dataclass
 class SubmissionRecord:
-    """Everything the grader knows about one student's submission of one lab."""
+    """Everything the grader records about one student's submission of one lab."""
 
     status: Status = Status.COLLECTED
     reason: str = ""

@@ -70,8 +70,9 @@ Fingerprints = tuple[tuple[str, str, tuple[str, str]], ...]
 def cached_helper_fingerprints() -> Fingerprints:
     """Return helper_fingerprints(), read from a cache file when the versions are unchanged.
 
-    Importing pandas to fingerprint it costs about a second of CPU; the cache key holds the
-    interpreter, its environment and the numpy and pandas versions.
+    Importing pandas to fingerprint it costs about a second of CPU time (measured on a
+    two-core machine). The cache key covers the interpreter, its environment and the numpy
+    and pandas versions.
     """
     key = json.dumps([sys.prefix, sys.version, _version("numpy"), _version("pandas")])
     folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sagelab-grader"
@@ -99,7 +100,7 @@ def _version(distribution: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def helper_fingerprints() -> Fingerprints:
-    """Return (module, name, fingerprint) of each installed helper, as the grader sees them.
+    """Return (module, name, fingerprint) of each installed helper, as imported by the grader.
 
     A fingerprint is the object's type name and the file its code comes from, so a lambda,
     a wrapper defined in the notebook or an object from a fake module does not match.

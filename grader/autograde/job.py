@@ -1,4 +1,4 @@
-"""What a worker receives for one submission and what it sends back.
+"""The job a worker receives for one submission and the result it sends back.
 
 Both are plain data (files travel as bytes), so the same job runs in a local worker process
 or on a Dask worker that shares no file system with the grader.

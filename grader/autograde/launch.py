@@ -9,10 +9,10 @@ runs for every submission and before any student code.
 Two modes, chosen by the worker and written in the spec:
 
 ``namespaces`` (needs root): new mount, network, PID, IPC and UTS namespaces. The kernel gets
-a fresh root file system that holds only read-only binds of the system and Python folders, a
-private ``/tmp`` with the allowed files in ``/tmp/work`` and an empty ``/tmp/home``, a
-``/proc`` of its own PID namespace and no network interface that is up. It runs as an
-unprivileged uid with resource limits. The kernel is PID 1 of its namespace, so when it ends,
+a fresh root file system with read-only binds of the system and Python folders only. Its
+``/tmp`` is private, with the allowed files in ``/tmp/work`` and an empty ``/tmp/home``. It
+has a ``/proc`` of its own PID namespace and no network interface that is up, and it runs as
+an unprivileged uid with resource limits. The kernel is PID 1 of its namespace, so when it ends,
 the Linux kernel kills every process it started, detached ones included.
 
 ``guard``: the kernel runs as the grader's user in a copy of the allowed files, with resource

@@ -35,7 +35,7 @@ class _Progress(tqdm):  # type: ignore[type-arg]
 
 @dataclass
 class AutogradeSummary:
-    """What one autograde run did."""
+    """The outcome of one autograde run."""
 
     lab: str
     isolation: Isolation

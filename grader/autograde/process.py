@@ -101,8 +101,9 @@ class WorkerProcess:
     """Parent-side handle of one worker process.
 
     With ``fork`` the worker is forked from this process, which has already imported
-    nbgrader, so each worker saves the seconds of CPU that importing it costs; otherwise
-    it is a new interpreter. Either way it gets a session of its own.
+    nbgrader, so no worker spends CPU time importing it again. Without ``fork``, or while
+    this process runs other threads, the worker is a new interpreter. Either way it gets a
+    session of its own.
     """
 
     def __init__(self, scratch: Path, fork: bool = False) -> None:

@@ -32,8 +32,8 @@ ISOLATION_MODES = ("auto", "namespaces", "guard")
 class Isolation:
     """The isolation mode in force and a sentence for the log saying why.
 
-    ``network_namespace`` tells the guard mode to also move the kernel into a network
-    namespace of its own; the namespaces mode always does.
+    With ``network_namespace`` the guard mode also moves the kernel into a network namespace
+    of its own. The namespaces mode always does.
     """
 
     mode: str
@@ -44,8 +44,9 @@ class Isolation:
 def detect_isolation(requested: str = "auto") -> Isolation:
     """Return the strongest isolation mode this machine allows, or the one requested.
 
-    The namespaces mode needs root (it switches the kernel to an unprivileged uid) and a
-    kernel that allows new mount, network and PID namespaces; a probe tries them once.
+    The namespaces mode needs root, because it switches the kernel to an unprivileged uid,
+    and a Linux kernel that allows new mount, network and PID namespaces. A probe tries them
+    once per process.
     """
     if requested not in ISOLATION_MODES:
         raise InvalidInputError(
@@ -106,7 +107,7 @@ def _probe_namespaces() -> str | None:
 
 @functools.lru_cache(maxsize=8)
 def kernel_read_only_paths(settings: SandboxSettings) -> tuple[str, ...]:
-    """Return the host folders the kernel sees read-only in the namespaces mode.
+    """Return the host folders the kernel can read (read-only) in the namespaces mode.
 
     These are the system folders, this interpreter's installation and virtual environment,
     the entries of a clean ``sys.path`` (so ``.pth`` files keep working) and the folders of

@@ -58,8 +58,8 @@ log = logging.getLogger(__name__)
 class SubmissionAutograde(Autograde):
     """nbgrader's Autograde for exactly one submission, letting exceptions through.
 
-    Stock autograde logs a failed submission and raises a generic error at the end; here the
-    worker needs the exception itself to tell a timeout from a broken notebook.
+    Stock autograde logs a failed submission and raises a generic error at the end. The worker
+    needs the exception itself, to tell a timeout from a broken notebook.
     """
 
     def convert_notebooks(self) -> None:
@@ -95,7 +95,7 @@ class Worker:
         _remove_tree(self.scratch)
 
     def grade(self, job: GradeJob) -> GradeResult:
-        """Grade one job; never raises for anything the submission does."""
+        """Grade one job; an exception inside becomes a failed result, so the batch goes on."""
         started = time.monotonic()
         self.count += 1
         job_dir = self.scratch / str(self.count)
@@ -287,7 +287,7 @@ def _cell_grade(notebook_id: str, grade: Any, cell: Any) -> CellGrade:
 
 
 def _claims_beyond_run(grade: Any, computed: CellGrade) -> list[str]:
-    """Flag what the worker's gradebook holds that the executed notebook does not back."""
+    """Flag values in the worker's gradebook that the executed notebook does not support."""
     claims = []
     if grade.manual_score is not None:
         claims.append(

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class CollectEntry:
-    """What collect did with one student's submission."""
+    """The outcome of collect for one student's submission."""
 
     student: str
     status: str  # "collected", "unchanged" or "rejected"

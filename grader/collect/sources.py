@@ -1,6 +1,6 @@
 """Read candidate submissions from a folder or an LMS download zip, without trusting either.
 
-A folder holds ``<student>/<lab>/*.ipynb`` plus extra files. A zip holds Canvas-style
+A folder contains ``<student>/<lab>/*.ipynb`` plus extra files. A zip contains Canvas-style
 names, ``lastnamefirstname[_LATE]_<user id>_<submission id>_<file name>``, where a
 re-upload gets a ``-N`` suffix before the extension. Symbolic links, absolute paths and
 ``..`` components are never followed or written; each skipped entry is reported.

@@ -48,7 +48,7 @@ def _job(course: Course, notebook: NotebookNode, gradebook: bytes) -> GradeJob:
 
 
 def _gradebook_with_claim(course: Course) -> bytes:
-    """A template gradebook in which alice already holds a manual score of 99."""
+    """Return a template gradebook in which alice already has a manual score of 99."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "gradebook.db"
         path.write_bytes(template_gradebook(course.gradebook_path))
