@@ -2,7 +2,7 @@
 
 1. 1,000 sequential single-row InvokeEndpoint calls through boto3: p50 and p99 latency,
    and the same percentiles of `Booster.predict` on the same rows (parsed from the same
-   CSV text), with their ratios.
+   CSV text, on one thread as the endpoint's model server predicts), with their ratios.
 2. 4 client threads invoking one endpoint for 10 seconds: requests, errors, throughput.
 """
 
@@ -56,7 +56,7 @@ def booster_latencies(booster: xgb.Booster, bodies: list[str]) -> list[float]:
     for body in bodies:
         started = time.perf_counter()
         row = np.array([[float(value) for value in body.split(",")]])
-        booster.predict(xgb.DMatrix(row))
+        booster.predict(xgb.DMatrix(row, nthread=1))
         latencies.append(time.perf_counter() - started)
     return latencies
 
@@ -93,6 +93,7 @@ def main() -> None:
         create_model(session, "bench-hosting", url)
         deploy(session, "bench-hosting", [variant("AllTraffic", "bench-hosting")])
         booster = load_booster(session, url)
+        booster.set_param("nthread", "1")
         rows = np.random.default_rng(1).normal(size=(INVOCATIONS, FEATURES))
         bodies = [",".join(f"{value:.6g}" for value in row) for row in rows]
         runtime = session.client("sagemaker-runtime")
