@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -326,3 +327,22 @@ def test_pickle_era_versions_cannot_run(make_job: JobBuilder, version: str) -> N
     job = make_job({"num_round": "2"}, {"train": ("text/csv", {"a.csv": csv_text(binary_data())})})
     with pytest.raises(UnsupportedImageError, match=f"cannot run sagemaker-xgboost:{version}"):
         run(job, version=version)
+
+
+def test_model_saved_as_ubjson_without_warning(make_job: JobBuilder, tmp_path) -> None:
+    table = binary_data()
+    hyperparameters = {"num_round": "3", "objective": "binary:logistic"}
+    job = make_job(hyperparameters, {"train": ("text/csv", {"train.csv": csv_text(table)})})
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome, _ = run(job)
+
+    assert outcome.status == "Completed"
+    assert [str(warning.message) for warning in caught if "UBJSON" in str(warning.message)] == []
+    saved = job / "model" / "xgboost-model"
+    reference = tmp_path / "xgboost-model"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load_model(job).save_model(reference)
+    assert saved.read_bytes() == reference.read_bytes()
