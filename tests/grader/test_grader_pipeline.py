@@ -10,7 +10,14 @@ import nbformat
 import pytest
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook
-from toy_submissions import LAB, TEST_LIMITS, SubmissionKind, make_submission, write_submission
+from toy_submissions import (
+    LAB,
+    TEST_LIMITS,
+    SubmissionKind,
+    copy_course,
+    make_submission,
+    write_submission,
+)
 
 from grader.autograde import merge as merge_module
 from grader.autograde import pipeline
@@ -39,24 +46,38 @@ def _run(course: Course, **options: object) -> pipeline.AutogradeSummary:
     return autograde(course, LAB, jobs=2, limits=TEST_LIMITS, progress=False, **options)
 
 
+@pytest.fixture(scope="module")
+def graded(released_course: Path, tmp_path_factory: pytest.TempPathFactory) -> Course:
+    """One graded course shared by the read-only tests: the fixture class plus edge cases."""
+    root = tmp_path_factory.mktemp("graded")
+    course = copy_course(released_course, root)
+    release = nbformat.read(course.release_notebook(LAB), as_version=4)
+    uploads = root / "uploads"
+    _upload_all(uploads, release)
+    writer = make_submission(release, SubmissionKind.PERFECT)
+    writer.cells[-1].source = "It averages each column of the array."
+    write_submission(uploads, "writer", writer)
+    (uploads / "broken" / LAB).mkdir(parents=True)
+    (uploads / "broken" / LAB / f"{LAB}.ipynb").write_text("{", encoding="utf-8")
+    collect(course, LAB, uploads)
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        gradebook.update_or_create_student("absent")
+    _run(course)
+    return course
+
+
 def _scores(course: Course) -> dict[str, float]:
     with Gradebook(course.db_url, course.course_id) as gradebook:
         return {student: gradebook.find_submission(LAB, student).score for student in KINDS}
 
 
-def test_fixture_class_scores(
-    course: Course, release_notebook: NotebookNode, tmp_path: Path
-) -> None:
-    _upload_all(tmp_path / "uploads", release_notebook)
-    collect(course, LAB, tmp_path / "uploads")
+def test_fixture_class_scores(graded: Course) -> None:
+    store = StatusStore(graded.records_dir / "status.json")
 
-    summary = _run(course)
-
-    assert summary.graded == {student: "graded" for student in KINDS}
-    assert _scores(course) == {student: kind.value for student, kind in KINDS.items()}
-    store = StatusStore(course.records_dir / "status.json")
+    assert {s: store.get(LAB, s).status.value for s in KINDS} == dict.fromkeys(KINDS, "graded")
+    assert _scores(graded) == {student: kind.value for student, kind in KINDS.items()}
     assert store.get(LAB, "empty").cells["explain"].auto_score == 0.0
-    assert (course.autograded_dir / "perfect" / LAB / f"{LAB}.ipynb").is_file()
+    assert (graded.autograded_dir / "perfect" / LAB / f"{LAB}.ipynb").is_file()
 
 
 def test_rerun_grades_only_changes(
@@ -86,36 +107,18 @@ def test_rerun_grades_only_changes(
     assert _scores(course)["perfect"] == 5.0
 
 
-def test_written_answer_needs_manual_grade(
-    course: Course, release_notebook: NotebookNode, tmp_path: Path
-) -> None:
-    notebook = make_submission(release_notebook, SubmissionKind.PERFECT)
-    notebook.cells[-1].source = "It averages each column of the array."
-    write_submission(tmp_path / "uploads", "writer", notebook)
-    collect(course, LAB, tmp_path / "uploads")
+def test_written_answer_needs_manual_grade(graded: Course) -> None:
+    record = StatusStore(graded.records_dir / "status.json").get(LAB, "writer")
 
-    _run(course)
-
-    record = StatusStore(course.records_dir / "status.json").get(LAB, "writer")
     assert record.cells["explain"].auto_score is None
     assert record.cells["explain"].needs_manual_grade is True
 
 
-def test_missing_student_on_roster(
-    course: Course, release_notebook: NotebookNode, tmp_path: Path
-) -> None:
-    write_submission(
-        tmp_path / "uploads", "perfect", make_submission(release_notebook, SubmissionKind.PERFECT)
-    )
-    collect(course, LAB, tmp_path / "uploads")
-    with Gradebook(course.db_url, course.course_id) as gradebook:
-        gradebook.update_or_create_student("absent")
+def test_missing_student_on_roster(graded: Course) -> None:
+    record = StatusStore(graded.records_dir / "status.json").get(LAB, "absent")
 
-    summary = _run(course)
-
-    assert summary.missing == ["absent"]
-    record = StatusStore(course.records_dir / "status.json").get(LAB, "absent")
     assert record.status.value == "missing"
+    assert record.reason == "no submission"
 
 
 def test_newest_zip_upload_kept(
@@ -144,15 +147,9 @@ def test_newest_zip_upload_kept(
     assert record.auto_score == 4.0
 
 
-def test_exports(course: Course, release_notebook: NotebookNode, tmp_path: Path) -> None:
-    _upload_all(tmp_path / "uploads", release_notebook)
-    (tmp_path / "uploads" / "broken" / LAB).mkdir(parents=True)
-    (tmp_path / "uploads" / "broken" / LAB / f"{LAB}.ipynb").write_text("{", encoding="utf-8")
-    collect(course, LAB, tmp_path / "uploads")
-    _run(course)
-
-    rows = list(csv.DictReader(export_csv(course, tmp_path / "grades.csv").open()))
-    canvas = list(csv.reader(export_canvas(course, tmp_path / "canvas.csv").open()))
+def test_exports(graded: Course, tmp_path: Path) -> None:
+    rows = list(csv.DictReader(export_csv(graded, tmp_path / "grades.csv").open()))
+    canvas = list(csv.reader(export_canvas(graded, tmp_path / "canvas.csv").open()))
 
     by_student = {row["student"]: row for row in rows}
     assert by_student["partial"][f"{LAB} score"] == "2"
@@ -160,6 +157,8 @@ def test_exports(course: Course, release_notebook: NotebookNode, tmp_path: Path)
     assert by_student["partial"][f"{LAB}:test_means"] == "0"
     assert by_student["broken"][f"{LAB} status"] == "failed"
     assert by_student["broken"][f"{LAB} score"] == ""
+    assert by_student["absent"][f"{LAB} status"] == "missing"
+    assert by_student["writer"][f"{LAB} needs manual grade"] == "yes"
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", LAB]
     assert canvas[1] == ["Points Possible", "", "", "", "", "5"]
     assert ["perfect", "perfect", "perfect", "", "", "4"] in canvas
@@ -192,21 +191,26 @@ def test_interrupt_keeps_merged_results(
     assert _scores(course) == {student: kind.value for student, kind in KINDS.items()}
 
 
-def test_feedback_hides_hidden_tests(
-    course: Course, release_notebook: NotebookNode, tmp_path: Path
-) -> None:
+def test_feedback_hides_hidden_tests(graded: Course) -> None:
     pytest.importorskip("grader.feedback")
     from grader.views import write_feedback
 
-    write_submission(
-        tmp_path / "uploads", "perfect", make_submission(release_notebook, SubmissionKind.PERFECT)
-    )
-    collect(course, LAB, tmp_path / "uploads")
-    _run(course)
-
-    [page] = write_feedback(course, LAB)
+    [page] = write_feedback(graded, LAB, ["perfect"])
 
     html = page.read_text(encoding="utf-8")
-    assert page == course.feedback_dir / "perfect" / LAB / f"{LAB}.html"
+    assert page == graded.feedback_dir / "perfect" / LAB / f"{LAB}.html"
     assert "test_add" in html
     assert "add(10, 32)" not in html
+
+
+def test_report_written(graded: Course, tmp_path: Path) -> None:
+    pytest.importorskip("grader.report")
+    from grader.views import write_report
+
+    page = write_report(graded, LAB, tmp_path / "report")
+
+    html = page.read_text(encoding="utf-8")
+    assert page.is_file()
+    assert "absent" in html
+    assert "broken" in html
+    assert "rejected by collect" in html
