@@ -197,7 +197,7 @@ def serve(scratch: str) -> None:
 
     from grader.autograde.worker import Worker
 
-    worker = Worker(scratch)
+    worker = Worker(scratch, own_process=True)
     try:
         while True:
             try:

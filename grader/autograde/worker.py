@@ -83,15 +83,21 @@ class _LogCapture(logging.Handler):
 
 
 class Worker:
-    """Grades jobs one after another in a private scratch folder."""
+    """Grades jobs one after another in a private scratch folder.
 
-    def __init__(self, scratch_parent: str | None = None) -> None:
+    With ``own_process`` the worker owns its process: it becomes a child subreaper and kills
+    every descendant after each job. Without it, as when a test grades in its own process,
+    only the kernel's PID namespace (or guard-mode kernel) is killed.
+    """
+
+    def __init__(self, scratch_parent: str | None = None, own_process: bool = False) -> None:
         self.scratch = Path(tempfile.mkdtemp(prefix="sgl-", dir=scratch_parent or "/tmp"))
         self.count = 0
-        proctree.become_subreaper()
+        self.own_process = own_process and proctree.become_subreaper()
 
     def close(self) -> None:
-        proctree.kill_descendants()
+        if self.own_process:
+            proctree.kill_descendants()
         _remove_tree(self.scratch)
 
     def grade(self, job: GradeJob) -> GradeResult:
@@ -106,7 +112,8 @@ class Worker:
         except Exception as error:  # noqa: BLE001 - one submission never stops the batch
             log.warning("lab=%s student=%s grading failed: %r", job.lab, job.student, error)
             capture.lines.append(traceback.format_exc())
-            result = GradeResult(job.lab, job.student, Status.FAILED.value, _describe(error))
+            reason = _describe(error) + _kernel_log_tail(job_dir)
+            result = GradeResult(job.lab, job.student, Status.FAILED.value, reason)
         finally:
             self._cleanup(job_dir)
         result.duration = time.monotonic() - started
@@ -146,7 +153,8 @@ class Worker:
 
     def _cleanup(self, job_dir: Path) -> None:
         _kill_kernel_leftovers(job_dir)
-        proctree.kill_descendants()
+        if self.own_process:
+            proctree.kill_descendants()
         _remove_tree(job_dir)
 
 
@@ -154,6 +162,15 @@ def _describe(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     first = text[0] if text else ""
     return f"{type(error).__name__}: {first}"[:300]
+
+
+def _kernel_log_tail(job_dir: Path) -> str:
+    """Return the kernel's last stderr line (a sandbox start error, say) as a reason suffix."""
+    try:
+        lines = (job_dir / "kernel.log").read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return f" (kernel: {lines[-1][:200]})" if lines else ""
 
 
 def _write_course(root: Path, job: GradeJob) -> Path:
