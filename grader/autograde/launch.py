@@ -11,9 +11,10 @@ Two modes, chosen by the worker and written in the spec:
 ``namespaces`` (needs root): new mount, network, PID, IPC and UTS namespaces. The kernel gets
 a fresh root file system with read-only binds of the system and Python folders only. Its
 ``/tmp`` is private, with the allowed files in ``/tmp/work`` and an empty ``/tmp/home``. It
-has a ``/proc`` of its own PID namespace and no network interface that is up, and it runs as
-an unprivileged uid with resource limits. The kernel is PID 1 of its namespace, so when it ends,
-the Linux kernel kills every process it started, detached ones included.
+has a ``/proc`` of its own PID namespace and a network namespace whose only interface is a
+private loopback, and it runs as an unprivileged uid with resource limits. The kernel is
+PID 1 of its namespace, so when it ends, the Linux kernel kills every process it started,
+detached ones included.
 
 ``guard``: the kernel runs as the grader's user in a copy of the allowed files, with resource
 limits, a clean environment and a ``sitecustomize`` that rejects socket connections. Where
@@ -27,11 +28,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import json
 import os
 import resource
 import shutil
 import signal
+import socket
+import struct
 import sys
 
 CLONE_NEWNS = 0x00020000
@@ -81,6 +85,19 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 
 def _prctl(option: int, value: int) -> None:
     _check(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), "prctl")
+
+
+def _loopback_up() -> None:
+    """Bring up ``lo`` in this process's new network namespace.
+
+    The namespace's loopback is private: a lab may run a local server (the course's
+    SageMaker sandbox, say) and reach it, while the host's loopback stays out of reach.
+    """
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as handle:
+        request = struct.pack("16sh", b"lo", 0)
+        flags = struct.unpack("16sh", fcntl.ioctl(handle, siocgifflags, request))[1]
+        fcntl.ioctl(handle, siocsifflags, struct.pack("16sh", b"lo", flags | iff_up))
 
 
 def _set_limits(limits: dict) -> None:
@@ -192,6 +209,7 @@ def _exec_kernel(spec: dict, command: list[str]) -> None:
 
 def _run_namespace_child(spec: dict, command: list[str], files_from: str) -> None:
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _loopback_up()
     for runtime_file in os.listdir(spec["runtime_dir"]):
         os.chown(os.path.join(spec["runtime_dir"], runtime_file), spec["uid"], spec["gid"])
     os.chown(spec["runtime_dir"], spec["uid"], spec["gid"])
@@ -262,6 +280,7 @@ def _private_network() -> bool:
         ):
             with open(f"/proc/self/{name}", "w") as handle:
                 handle.write(text)
+        _loopback_up()
     except OSError as error:
         print(f"grader sandbox: no network namespace: {error}", file=sys.stderr, flush=True)
         return False
@@ -269,8 +288,8 @@ def _private_network() -> bool:
 
 
 def run_guard(spec: dict, command: list[str]) -> None:
-    if spec.get("network_namespace"):
-        _private_network()
+    if spec.get("network_namespace") and _private_network():
+        spec["env"]["SAGELAB_GRADER_PRIVATE_LOOPBACK"] = "1"
     files_from = os.getcwd()
     work = spec["work_dir"]
     os.makedirs(work, exist_ok=True)

@@ -62,6 +62,7 @@ EXPECTED = {
     "write-gradebook": ("graded", 4.0),
     "detached-process": ("graded", 4.0),
     "network": ("graded", 4.0),
+    "local-server": ("graded", 4.0),
     "huge-output": ("graded", 4.0),
     "big-file": ("graded", 4.0),
     "showtraceback": ("graded", 2.0),
@@ -316,6 +317,10 @@ def test_network_connection_blocked(batch: Batch) -> None:
     assert batch.connections == 0
     assert "blocked:" in output
     assert "CONNECTED" not in output
+
+
+def test_private_loopback_works(batch: Batch) -> None:
+    assert "LOOPBACK pong" in _cell_output(batch.course, "local-server", "means_answer")
 
 
 @requires_namespaces

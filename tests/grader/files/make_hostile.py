@@ -146,6 +146,14 @@ try:
     print("CONNECTED")
 except OSError as error:
     print("blocked:", type(error).__name__, error)"""
+LOCAL_SERVER = """import socket, threading
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen()
+threading.Thread(target=lambda: server.accept()[0].sendall(b"pong"), daemon=True).start()
+with socket.create_connection(server.getsockname(), timeout=2) as client:
+    print("LOOPBACK", client.recv(4).decode())
+server.close()"""
 HUGE_OUTPUT = """import sys
 chunk = "x" * (1024 * 1024 - 1) + "\\n"
 for _ in range(100):
@@ -231,6 +239,7 @@ NOTEBOOK_CASES: dict[str, Callable[[NotebookNode], None]] = {
     "write-gradebook": append("means_answer", WRITE_GRADEBOOK),
     "detached-process": append("means_answer", DETACHED),
     "network": append("means_answer", NETWORK),
+    "local-server": append("means_answer", LOCAL_SERVER),
     "huge-output": append("add_answer", HUGE_OUTPUT),
     "big-file": append("add_answer", BIG_FILE),
     "showtraceback": replace("add_answer", WRONG_ADD + "\n\n" + SHOWTRACEBACK),
