@@ -71,6 +71,9 @@ class _Console:
     def warning(self, message: str) -> None:
         self._emit("WARNING", message)
 
+    def error(self, message: str) -> None:
+        self._emit("ERROR", message)
+
     def _emit(self, level: str, message: str) -> None:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d:%H:%M:%S")
         logger.debug("job %s: %s", self._job, message)
@@ -103,13 +106,30 @@ def _read_json(path: Path, default: Any) -> Any:
     return json.loads(path.read_text()) if path.exists() else default
 
 
-def _failure(job_dir: Path, error: BaseException, rounds: int) -> TrainingOutcome:
-    text = f"framework error: \n{traceback.format_exc()}\n{error}"
+def _failure(
+    job_dir: Path, error: BaseException, rounds: int, console: _Console | None = None
+) -> TrainingOutcome:
+    """Write the failure file, log it as the container does, and return the Failed outcome."""
+    text = f"framework error: \n{_portable_traceback()}\n{error}"
     output = job_dir / "output"
     output.mkdir(parents=True, exist_ok=True)
     (output / "failure").write_text(text)
+    if console is not None:
+        console.error("Reporting training FAILURE")
+        for line in text.splitlines():
+            console.line(line)
     reason = f"AlgorithmError: {text}"[:FAILURE_REASON_LIMIT]
     return TrainingOutcome("Failed", reason, rounds)
+
+
+def _portable_traceback() -> str:
+    """Return the current traceback with file paths relative to the installed package root.
+
+    The failure reason is cut at 1,024 characters, so absolute paths would make how much
+    of the message survives depend on where sagelab is installed.
+    """
+    package_root = str(Path(__file__).resolve().parents[3]) + "/"
+    return traceback.format_exc().replace(package_root, "")
 
 
 def train(
@@ -155,7 +175,7 @@ def train(
         return run.execute()
     except ToolkitError as error:
         logger.info("job %s failed: %s", Path(job_dir).name, error)
-        return _failure(Path(job_dir), error, run.rounds)
+        return _failure(Path(job_dir), error, run.rounds, run.console)
 
 
 class _TrainingRun:

@@ -115,7 +115,7 @@ def main(spec_path: str) -> int:
     try:
         outcome = run.execute()
     except ToolkitError as error:
-        outcome = _failure(run.job_dir, error, run.rounds)
+        outcome = _failure(run.job_dir, error, run.rounds, run.console)
     result = {
         "status": outcome.status,
         "failure_reason": outcome.failure_reason,

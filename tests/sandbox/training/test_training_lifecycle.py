@@ -95,8 +95,15 @@ def test_header_row_fails_the_job_with_the_container_reason(session, sagemaker):
     assert described["SecondaryStatus"] == "Failed"
     reason = described["FailureReason"]
     assert reason.startswith("AlgorithmError: framework error: \nTraceback")
+    assert 'File "sandbox/algorithms/xgboost/' in reason
     assert "First line 'label,a,b,c,d" in reason
     assert len(reason) <= 1024
+    logged = "\n".join(_log_messages(session, "job-header"))
+    assert "Reporting training FAILURE" in logged
+    assert logged.endswith(
+        "First line 'label,a,b,c,d...' of file 'data.csv' is not 'CSV' format. "
+        "Please ensure the file is in 'CSV' format."
+    )
 
 
 def test_legacy_hyperparameter_fails_the_job(session, sagemaker):
@@ -148,6 +155,15 @@ def test_max_runtime_stops_the_job(session, sagemaker):
 
     assert described["TrainingJobStatus"] == "Stopped"
     assert described["SecondaryStatus"] == "MaxRuntimeExceeded"
+
+
+def _log_messages(session, job_name: str) -> list[str]:
+    logs = session.client("logs")
+    stream = logs.describe_log_streams(
+        logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=f"{job_name}/"
+    )["logStreams"][0]["logStreamName"]
+    events = logs.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream)
+    return [event["message"] for event in events["events"]]
 
 
 def _wait_for_secondary(sagemaker, name: str, status: str) -> None:
