@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sagelab.data.generate import DEFAULT_ROWS, DEFAULT_SEED, generate_claims, write_claims_csv
 from sagelab.data.loader import DEFAULT_CSV_PATH
@@ -13,15 +14,22 @@ from sagelab.data.loader import DEFAULT_CSV_PATH
 logger = logging.getLogger(__name__)
 
 
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
@@ -59,7 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate the CSV that the command line arguments describe and return the exit code."""
-    arguments = build_parser().parse_args(argv)
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.out != "-" and not Path(arguments.out).resolve().parent.is_dir():
+        parser.error(
+            f"--out {arguments.out}: the folder {Path(arguments.out).resolve().parent} does not "
+            "exist; create it first or choose another path"
+        )
     frame = generate_claims(rows=arguments.rows, seed=arguments.seed)
 
     if arguments.out == "-":
