@@ -17,6 +17,10 @@ help:
 	@echo "make test     lint and run the test suite"
 	@echo "make site     build the course site into _build/html"
 	@echo "make bench    run the benchmarks and print their figures"
+	@echo "make venv     only create .venv (then: .venv/bin/jupyter lab labs/)"
+	@echo "make site-instructor   the site with solutions, for instructors only"
+	@echo "make lint     ruff and mypy;  make format  apply ruff's fixes"
+	@echo "make clean    remove build output and caches (keeps course/)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,5 +63,6 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
+# Build output and caches only: course/ holds the instructor's gradebook and submissions.
 clean:
-	rm -rf _build course .pytest_cache .mypy_cache .ruff_cache
+	rm -rf _build .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 from . import guard, images
@@ -171,6 +172,21 @@ def _prepend_path(entry: str, existing: str | None) -> str:
     return os.pathsep.join(parts)
 
 
+def _check_region(region: str) -> None:
+    """Raise SandboxError unless SageMaker is offered in the region (per botocore's data)."""
+    session = botocore.session.get_session()
+    known = {
+        name
+        for partition in session.get_available_partitions()
+        for name in session.get_available_regions("sagemaker", partition_name=partition)
+    }
+    if region not in known:
+        raise SandboxError(
+            f"region {region!r} has no SageMaker: set SAGELAB_REGION (or the region argument) "
+            f"to one of {', '.join(sorted(known))}"
+        )
+
+
 def connect(backend: str | None = None, *, region: str | None = None) -> Session:
     """Return a session on the backend named by `backend` or SAGELAB_BACKEND (default local)."""
     chosen = (backend or os.environ.get("SAGELAB_BACKEND") or "local").strip().lower()
@@ -180,7 +196,9 @@ def connect(backend: str | None = None, *, region: str | None = None) -> Session
             "account needed) or 'aws' (a real account, which costs money)"
         )
     if chosen == "local":
-        return LocalSession(region or os.environ.get("SAGELAB_REGION") or DEFAULT_REGION)
+        local_region = region or os.environ.get("SAGELAB_REGION") or DEFAULT_REGION
+        _check_region(local_region)
+        return LocalSession(local_region)
     from .aws import AwsSession
 
     return AwsSession(region)

@@ -107,3 +107,13 @@ def test_endpoint_url_argument_is_rejected_in_local_mode():
     with sandbox.connect() as session:
         with pytest.raises(sandbox.SandboxError, match="endpoint_url"):
             session.client("s3", endpoint_url="http://127.0.0.1:5000")
+
+
+def test_unknown_region_names_the_value(monkeypatch):
+    monkeypatch.setenv("SAGELAB_REGION", "mars-1")
+
+    with pytest.raises(sandbox.SandboxError) as excinfo:
+        sandbox.connect()
+
+    assert str(excinfo.value).startswith("region 'mars-1' has no SageMaker: set SAGELAB_REGION")
+    assert "eu-west-1" in str(excinfo.value)
