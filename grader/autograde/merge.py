@@ -37,6 +37,7 @@ def merge_result(
         _write_autograded(course, result)
     if result.reflection is not None:
         _save_reflection(course, result)
+    _save_log(course, result)
 
     record.status = status
     record.reason = result.reason
@@ -150,6 +151,18 @@ def _write_autograded(course: Course, result: GradeResult) -> None:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
+
+
+def log_path(course: Course, lab: str, student: str) -> Path:
+    """Return the file with nbgrader's log of a submission's last grading run."""
+    return course.records_dir / "logs" / lab / f"{student}.log"
+
+
+def _save_log(course: Course, result: GradeResult) -> None:
+    path = log_path(course, result.lab, result.student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = f"lab={result.lab} student={result.student} outcome={result.outcome} {result.reason}"
+    path.write_text(f"{header.rstrip()}\n{result.log}\n", encoding="utf-8")
 
 
 def reflection_path(course: Course, lab: str, student: str) -> Path:

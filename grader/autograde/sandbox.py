@@ -59,7 +59,8 @@ def detect_isolation(requested: str = "auto") -> Isolation:
     if failure is None:
         return Isolation(
             "namespaces",
-            "namespaces: private root file system, no network interface, own PID namespace, "
+            "namespaces: private root file system, network namespace with a private loopback only, "
+            "own PID namespace, "
             "unprivileged uid",
         )
     if requested == "namespaces":

@@ -9,6 +9,7 @@ sandbox, which cannot see the throw-away course at all.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -16,6 +17,7 @@ import stat
 import tempfile
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,24 @@ class _LogCapture(logging.Handler):
             self.lines.append(f"{record.levelname} {record.getMessage()}")
 
 
+@contextlib.contextmanager
+def _capturing(capture: logging.Handler, *loggers: Any) -> Iterator[None]:
+    """Send the loggers' INFO records to ``capture`` only, for the submission's own log."""
+    saved = []
+    for logger in set(loggers):
+        saved.append((logger, logger.level, logger.propagate, list(logger.handlers)))
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        logger.handlers = [capture]
+    try:
+        yield
+    finally:
+        for logger, level, propagate, handlers in saved:
+            logger.setLevel(level)
+            logger.propagate = propagate
+            logger.handlers = handlers
+
+
 class Worker:
     """Grades jobs one after another in a private scratch folder.
 
@@ -133,15 +153,12 @@ class Worker:
         # worker needs to read the state of these very preprocessor objects afterwards.
         converter.sanitize_preprocessors = _sanitize_steps(canary)
         converter.autograde_preprocessors = _autograde_steps(canary, execute)
-        converter.log.addHandler(capture)
-        execute.log.addHandler(capture)
         converter.force = True
-        try:
-            converter.start()
-        finally:
-            converter.log.removeHandler(capture)
-            execute.log.removeHandler(capture)
-            _kill_kernel_leftovers(job_dir)
+        with _capturing(capture, converter.log, execute.log):
+            try:
+                converter.start()
+            finally:
+                _kill_kernel_leftovers(job_dir)
 
         output_dir = course / "autograded" / job.student / job.lab
         notebook_path = output_dir / job.notebook_name

@@ -21,6 +21,7 @@ from toy_submissions import (
 
 from grader.autograde import merge as merge_module
 from grader.autograde import pipeline
+from grader.autograde.merge import log_path
 from grader.autograde.pipeline import autograde
 from grader.collect import collect
 from grader.course import Course
@@ -78,6 +79,9 @@ def test_fixture_class_scores(graded: Course) -> None:
     assert _scores(graded) == {student: kind.value for student, kind in KINDS.items()}
     assert store.get(LAB, "empty").cells["explain"].auto_score == 0.0
     assert (graded.autograded_dir / "perfect" / LAB / f"{LAB}.ipynb").is_file()
+    log_text = log_path(graded, LAB, "perfect").read_text(encoding="utf-8")
+    assert log_text.startswith(f"lab={LAB} student=perfect outcome=graded")
+    assert "Autograding" in log_text
 
 
 def test_rerun_grades_only_changes(
