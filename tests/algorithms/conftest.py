@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-JobBuilder = Callable[..., Path]
+from xgboost_job_helpers import JobBuilder
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
-from conftest import JobBuilder
-from xgboost_job_helpers import binary_data, csv_text
+from xgboost_job_helpers import JobBuilder, binary_data, csv_text
 
 from sandbox.algorithms.xgboost import UnsupportedImageError, train
 

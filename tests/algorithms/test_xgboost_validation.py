@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import JobBuilder
-from xgboost_job_helpers import binary_data, csv_text
+from xgboost_job_helpers import JobBuilder, binary_data, csv_text
 
 from sandbox.algorithms.xgboost import train
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
+
+# A fixture that writes an /opt/ml-shaped job folder and returns its path.
+JobBuilder = Callable[..., Path]
 
 
 def binary_data(rows: int = 300, features: int = 4, seed: int = 0) -> np.ndarray:
