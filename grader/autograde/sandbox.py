@@ -6,6 +6,7 @@ docstring for what each isolation mode enforces.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import importlib.util
 import json
@@ -138,9 +139,35 @@ def _clean_sys_path() -> list[str]:
     return [p for p in json.loads(completed.stdout) if p and os.path.exists(p)]
 
 
+# uid_base -> (uid, lock descriptor, pid of the process holding the lock)
+_reserved_uids: dict[int, tuple[int, int, int]] = {}
+
+
 def kernel_uid(settings: SandboxSettings) -> int:
-    """Return the uid this worker's kernels run as in the namespaces mode."""
-    return settings.uid_base + os.getpid() % 1000
+    """Return the uid this process's kernels run as in the namespaces mode.
+
+    Each grading process reserves its own uid in ``uid_base .. uid_base + 999`` with a lock
+    file, because RLIMIT_NPROC counts the processes of a uid: two concurrent workers, even of
+    two grader runs, must not share the fork budget. The lock lasts as long as the process,
+    and a forked child reserves a uid of its own.
+    """
+    reserved = _reserved_uids.get(settings.uid_base)
+    if reserved is not None and reserved[2] == os.getpid():
+        return reserved[0]
+    folder = Path(tempfile.gettempdir()) / "sagelab-grader-uids"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    start = os.getpid() % 1000
+    for offset in range(1000):
+        uid = settings.uid_base + (start + offset) % 1000
+        descriptor = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            continue
+        _reserved_uids[settings.uid_base] = (uid, descriptor, os.getpid())
+        return uid
+    raise RuntimeError(f"all 1000 kernel uids from {settings.uid_base} are in use")
 
 
 def kernel_environment(mode: str, home: str, tmp: str) -> dict[str, str]:
