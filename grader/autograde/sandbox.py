@@ -69,11 +69,11 @@ def detect_isolation(requested: str = "auto") -> Isolation:
     return _guard(f"namespaces are unavailable: {failure}")
 
 
-def _guard(why: str) -> Isolation:
+def _guard(reason: str) -> Isolation:
     network = _probe_network_namespace()
     barrier = "own network namespace" if network else "no network namespace (not allowed here)"
     description = (
-        f"guard ({why}): {barrier}, socket connections blocked in Python, resource limits, "
+        f"guard ({reason}): {barrier}, socket connections blocked in Python, resource limits, "
         "clean environment; files readable by the grader's user stay readable by the kernel"
     )
     return Isolation("guard", description, network_namespace=network)

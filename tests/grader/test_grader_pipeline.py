@@ -218,3 +218,33 @@ def test_report_written(graded: Course, tmp_path: Path) -> None:
     assert "absent" in html
     assert "broken" in html
     assert "rejected by collect" in html
+
+
+def test_cli_autograde_and_status(
+    course: Course,
+    release_notebook: NotebookNode,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from grader.cli import main
+
+    crash = make_submission(release_notebook, SubmissionKind.PERFECT)
+    crash.cells[2].source += "\nimport os\nos._exit(3)"
+    write_submission(tmp_path / "up", "crasher", crash)
+    write_submission(
+        tmp_path / "up", "fine", make_submission(release_notebook, SubmissionKind.PARTIAL)
+    )
+    options = ["--course", str(course.root), "--labs", str(course.labs_dir)]
+    assert main(["collect", LAB, str(tmp_path / "up"), *options]) == 0
+
+    code = main(["autograde", LAB, "--jobs", "2", "--cell-timeout", "5", "--no-progress", *options])
+
+    captured = capsys.readouterr()
+    assert code == 5
+    assert "graded 2 in" in captured.out
+    assert "1 submission(s) need attention: crasher" in captured.err
+    assert main(["status", LAB, *options]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{LAB}: 2 submission(s)"
+    assert lines[1].split()[:3] == ["crasher", "kernel_died", "0/5"]
+    assert lines[2].split()[:3] == ["fine", "graded", "2/5"]
