@@ -28,8 +28,9 @@ def other_claims_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     8,000 generated rows with another seed, then: no policyholder over 65 (and so nobody with
     30 or more years of driving experience), no sports cars, half of the rows without a claim
-    dropped at random to raise the claim rate from about a third to a half, and nine in ten
-    rows of the most common postal code, 10238, dropped. About 1,500 rows remain.
+    dropped at random to raise the claim rate from about a third to a half, nine in ten rows
+    of the most common postal code, 10238, dropped, and no DUI on anybody's record, so that
+    column has a single value. About 1,500 rows remain.
     """
     claims = generate_claims(rows=8000, seed=7)
     claims = claims[(claims["AGE"] != "65+") & (claims["VEHICLE_TYPE"] != "sports car")]
@@ -38,6 +39,7 @@ def other_claims_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     claims = claims.drop(index=dropped)
     rare_postal = claims[claims["POSTAL_CODE"] == 10238].sample(frac=0.9, random_state=7).index
     claims = claims.drop(index=rare_postal).reset_index(drop=True)
+    claims["DUIS"] = 0
     path = tmp_path_factory.mktemp("data") / "other_claims.csv"
     write_claims_csv(claims, path)
     return path
