@@ -107,21 +107,7 @@ def autograde(
         if not plan:
             summary.seconds = time.monotonic() - started
             return summary
-        prototype = GradeJob(
-            lab=lab,
-            student="",
-            notebook_name=course.notebook_name(lab),
-            submission={},
-            support_files=_support_files(course, lab),
-            gradebook=template_gradebook(course.gradebook_path),
-            course_id=course.course_id,
-            limits=limits,
-            sandbox=sandbox,
-            isolation=isolation,
-            check_reflections=check_reflections,
-            helpers=cached_helper_fingerprints(),
-            read_only_paths=kernel_read_only_paths(sandbox),
-        )
+        prototype = _prototype(course, lab, limits, sandbox, isolation, check_reflections)
         work = [_job_for(course, prototype, student, store) for student in plan]
         digests = {student: digest for student, digest in plan.items()}
         bar = _Progress(total=len(work), desc=f"autograde {lab}", unit="nb", disable=not progress)
@@ -189,6 +175,32 @@ def _gradebook_students(course: Course) -> set[str]:
     """Return the students an instructor added to the gradebook (the course roster)."""
     with Gradebook(course.db_url, course.course_id) as gradebook:
         return {student.id for student in gradebook.students}
+
+
+def _prototype(
+    course: Course,
+    lab: str,
+    limits: defaults.Limits,
+    sandbox: defaults.SandboxSettings,
+    isolation: Isolation,
+    check_reflections: bool,
+) -> GradeJob:
+    """Return a job with everything the submissions of ``lab`` share, computed once."""
+    return GradeJob(
+        lab=lab,
+        student="",
+        notebook_name=course.notebook_name(lab),
+        submission={},
+        support_files=_support_files(course, lab),
+        gradebook=template_gradebook(course.gradebook_path),
+        course_id=course.course_id,
+        limits=limits,
+        sandbox=sandbox,
+        isolation=isolation,
+        check_reflections=check_reflections,
+        helpers=cached_helper_fingerprints(),
+        read_only_paths=kernel_read_only_paths(sandbox),
+    )
 
 
 def _job_for(course: Course, prototype: GradeJob, student: str, store: StatusStore) -> GradeJob:
