@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
 import botocore.session
-import nbformat
 import pytest
 from botocore.exceptions import ParamValidationError
-from nbclient import NotebookClient
 
 from sagelab.course import CELL_TIMEOUT_SECONDS, lab_notebooks, run_lab
 
@@ -62,17 +62,31 @@ def _uses_aws(notebook: Path) -> bool:
     return "sandbox.connect" in source or "boto3" in source
 
 
-def _run_recorded(notebook: Path) -> None:
-    """Execute the notebook after the recorder cell, in the lab's folder like `make course`."""
-    recorded = nbformat.read(notebook, as_version=4)
-    recorded.cells.insert(0, nbformat.v4.new_code_cell(RECORDER))
-    client = NotebookClient(
-        recorded,
-        timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(notebook.parent)}},
+def _run_under_nbval(notebook: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """Execute the notebook with nbval in a fresh kernel that starts with the recorder.
+
+    The recorder is an IPython startup file, so the notebook runs unmodified. nbval runs
+    in lax mode because no outputs are committed: every cell must run without an error.
+    """
+    startup = workdir / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-record-requests.py").write_text(RECORDER)
+    environment = {**os.environ, "IPYTHONDIR": str(workdir / "ipython")}
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--nbval-lax",
+        f"--nbval-cell-timeout={CELL_TIMEOUT_SECONDS}",
+        f"--rootdir={workdir}",
+        str(notebook),
+    ]
+    return subprocess.run(
+        command, cwd=workdir, env=environment, capture_output=True, text=True, check=False
     )
-    client.execute()
 
 
 def test_recorder_reports_invalid_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,15 +109,16 @@ def test_recorder_reports_invalid_request(tmp_path: Path, monkeypatch: pytest.Mo
 
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", _labs(), ids=lambda path: path.parent.name)
-def test_lab_requests_match_service_model(
+def test_lab_runs_under_nbval_with_valid_requests(
     notebook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     request_log = tmp_path / "requests.jsonl"
     request_log.touch()
     monkeypatch.setenv("SAGELAB_REQUEST_LOG", str(request_log))
 
-    _run_recorded(notebook)
+    result = _run_under_nbval(notebook, tmp_path)
 
+    assert result.returncode == 0, result.stdout[-3000:]
     requests = [json.loads(line) for line in request_log.read_text().splitlines()]
     if _uses_aws(notebook):
         assert requests, f"{notebook.parent.name} made no AWS request"
