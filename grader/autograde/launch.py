@@ -152,13 +152,41 @@ def _copy_allowed_files(origin: str, target: str, uid: int, gid: int) -> None:
 
 
 def _build_root(spec: dict, files_from: str) -> None:
-    """Assemble the kernel's root file system under spec['root_dir'] and chroot into it."""
+    """Assemble the kernel's root file system under spec['root_dir'] and chroot into it.
+
+    The private ``/tmp`` is mounted before the read-only binds, so a bound folder that lives
+    under the host's ``/tmp`` (a project cloned there, with its ``.venv``) lands inside it
+    instead of being hidden by it.
+    """
     root = spec["root_dir"]
     uid, gid = spec["uid"], spec["gid"]
+    os.umask(0o022)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,mode=0755")
 
-    for path in _outermost(spec["read_only_paths"]):
+    disk = f"size={spec['limits']['work_disk_mb']}m,mode=1777"
+    os.makedirs(root + "/tmp")
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, disk)
+    for name in ("work", "home"):
+        os.makedirs(f"{root}/tmp/{name}")
+        os.chown(f"{root}/tmp/{name}", uid, gid)
+
+    _bind_read_only_paths(root, spec["read_only_paths"])
+    _make_devices(root)
+    os.makedirs(root + "/proc")
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _copy_allowed_files(files_from, root + "/tmp/work", uid, gid)
+
+    runtime = spec["runtime_dir"]
+    _bind(runtime, root + runtime, read_only=False)
+    _mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755")
+
+    os.chroot(root)
+    os.chdir("/tmp/work")
+
+
+def _bind_read_only_paths(root: str, paths: list[str]) -> None:
+    for path in _outermost(paths):
         if not os.path.lexists(path):
             continue
         inside = root + path
@@ -168,6 +196,8 @@ def _build_root(spec: dict, files_from: str) -> None:
         else:
             _bind(path, inside, read_only=True)
 
+
+def _make_devices(root: str) -> None:
     os.makedirs(root + "/dev", exist_ok=True)
     for name in DEVICES:
         _bind("/dev/" + name, f"{root}/dev/{name}", read_only=False)
@@ -176,24 +206,6 @@ def _build_root(spec: dict, files_from: str) -> None:
         os.symlink(f"/proc/self/fd/{number}", f"{root}/dev/{name}")
     os.makedirs(root + "/dev/shm")
     _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777")
-
-    os.makedirs(root + "/proc")
-    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-
-    disk = f"size={spec['limits']['work_disk_mb']}m,mode=1777"
-    os.makedirs(root + "/tmp")
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, disk)
-    for name in ("work", "home"):
-        os.makedirs(f"{root}/tmp/{name}")
-        os.chown(f"{root}/tmp/{name}", uid, gid)
-    _copy_allowed_files(files_from, root + "/tmp/work", uid, gid)
-
-    runtime = spec["runtime_dir"]
-    _bind(runtime, root + runtime, read_only=False)
-    _mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755")
-
-    os.chroot(root)
-    os.chdir("/tmp/work")
 
 
 def _drop_privileges(spec: dict) -> None:

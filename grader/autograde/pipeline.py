@@ -18,7 +18,12 @@ from grader.autograde.canary import cached_helper_fingerprints
 from grader.autograde.job import GradeJob, GradeResult
 from grader.autograde.merge import merge_result
 from grader.autograde.pool import run_dask, run_local
-from grader.autograde.sandbox import Isolation, detect_isolation, kernel_read_only_paths
+from grader.autograde.sandbox import (
+    Isolation,
+    check_read_only_paths,
+    detect_isolation,
+    kernel_read_only_paths,
+)
 from grader.course import Course, check_name
 from grader.errors import InvalidInputError
 from grader.gradebook import template_gradebook
@@ -186,6 +191,9 @@ def _prototype(
     check_reflections: bool,
 ) -> GradeJob:
     """Return a job with everything the submissions of ``lab`` share, computed once."""
+    read_only_paths = kernel_read_only_paths(sandbox)
+    if isolation.mode == "namespaces":
+        check_read_only_paths(read_only_paths)
     return GradeJob(
         lab=lab,
         student="",
@@ -199,7 +207,7 @@ def _prototype(
         isolation=isolation,
         check_reflections=check_reflections,
         helpers=cached_helper_fingerprints(),
-        read_only_paths=kernel_read_only_paths(sandbox),
+        read_only_paths=read_only_paths,
     )
 
 

@@ -27,6 +27,8 @@ LAUNCHER = Path(__file__).with_name("launch.py")
 NETWORK_GUARD_DIR = Path(__file__).with_name("netguard")
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 ISOLATION_MODES = ("auto", "namespaces", "guard")
+# The kernel's own folders in the namespaces mode, on its private /tmp.
+KERNEL_TMP, KERNEL_WORK, KERNEL_HOME = "/tmp", "/tmp/work", "/tmp/home"
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,27 @@ def kernel_read_only_paths(settings: SandboxSettings) -> tuple[str, ...]:
     return tuple(sorted({p for p in paths if p and os.path.isabs(p)}))
 
 
+def check_read_only_paths(paths: tuple[str, ...]) -> None:
+    """Reject read-only folders that would cover the kernel's private ``/tmp`` folders.
+
+    Any other location works, under the host's ``/tmp`` included: the launcher binds those
+    folders inside the kernel's private ``/tmp``.
+    """
+    for path in paths:
+        normal = os.path.normpath(path)
+        covers = normal in ("/", KERNEL_TMP)
+        inside = any(
+            normal == private or normal.startswith(private + "/")
+            for private in (KERNEL_WORK, KERNEL_HOME)
+        )
+        if covers or inside:
+            raise InvalidInputError(
+                f"invalid read-only path {path!r} for the namespaces sandbox: it would cover "
+                f"the kernel's {KERNEL_WORK} or {KERNEL_HOME}; install the course environment "
+                "elsewhere or remove the path from SandboxSettings.extra_read_only_paths"
+            )
+
+
 def _clean_sys_path() -> list[str]:
     completed = subprocess.run(
         [sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
@@ -212,8 +235,10 @@ def build_spec(
     runtime = job_dir / "rt"
     runtime.mkdir(exist_ok=True)
     (job_dir / "root").mkdir(exist_ok=True)
+    read_only = tuple(read_only_paths or kernel_read_only_paths(settings))
     if isolation.mode == "namespaces":
-        home, tmp, work = "/tmp/home", "/tmp", "/tmp/work"
+        check_read_only_paths(read_only)
+        home, tmp, work = KERNEL_HOME, KERNEL_TMP, KERNEL_WORK
         uid = gid = kernel_uid(settings)
     else:
         home, tmp, work = str(job_dir / "home"), str(job_dir / "tmp"), str(job_dir / "work")
@@ -232,7 +257,7 @@ def build_spec(
         "uid": uid,
         "gid": gid,
         "limits": limit_values,
-        "read_only_paths": list(read_only_paths or kernel_read_only_paths(settings)),
+        "read_only_paths": list(read_only),
         "env": kernel_environment(isolation.mode, home, tmp),
         "network_namespace": isolation.network_namespace,
     }

@@ -47,6 +47,7 @@ from grader.autograde.canary import (
     CanaryVerify,
     cached_helper_fingerprints,
 )
+from grader.autograde.diagnose import is_start_failure, start_failure_reason
 from grader.autograde.execute import KERNEL_DIED, TIMED_OUT, GuardedExecute
 from grader.autograde.job import CellGrade, GradeJob, GradeResult
 from grader.autograde.kernel import SandboxedKernelManager
@@ -132,7 +133,12 @@ class Worker:
         except Exception as error:  # noqa: BLE001 - one submission never stops the batch
             log.warning("lab=%s student=%s grading failed: %r", job.lab, job.student, error)
             capture.lines.append(traceback.format_exc())
-            reason = _describe(error) + _kernel_log_tail(job_dir)
+            kernel_log = _kernel_log(job_dir)
+            capture.lines += ["kernel output:", *kernel_log[-40:]]
+            if is_start_failure(error):
+                reason = start_failure_reason(job.isolation.mode, kernel_log)
+            else:
+                reason = _describe(error) + _kernel_log_tail(kernel_log)
             result = GradeResult(job.lab, job.student, Status.FAILED.value, reason)
         finally:
             self._cleanup(job_dir)
@@ -181,12 +187,16 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {first}"[:300]
 
 
-def _kernel_log_tail(job_dir: Path) -> str:
-    """Return the kernel's last stderr line (a sandbox start error, say) as a reason suffix."""
+def _kernel_log(job_dir: Path) -> list[str]:
+    """Return the lines the kernel and its launcher wrote to stdout and stderr."""
     try:
-        lines = (job_dir / "kernel.log").read_text(errors="replace").strip().splitlines()
+        return (job_dir / "kernel.log").read_text(errors="replace").strip().splitlines()
     except OSError:
-        return ""
+        return []
+
+
+def _kernel_log_tail(lines: list[str]) -> str:
+    """Return the kernel's last output line (a sandbox start error, say) as a reason suffix."""
     return f" (kernel: {lines[-1][:200]})" if lines else ""
 
 
