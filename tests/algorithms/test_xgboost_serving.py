@@ -20,6 +20,7 @@ from sandbox.algorithms.xgboost import (
     XGBoostModelServer,
     recordio,
 )
+from sandbox.algorithms.xgboost.serving import format_csv_lines
 
 ACCEPTED = (
     "csv, libsvm, parquet, recordio-protobuf, text/csv, text/libsvm, text/x-libsvm, "
@@ -265,6 +266,48 @@ def test_batch_is_newline_separated(binary_booster: xgb.Booster) -> None:
     response = server(binary_booster).invoke(ROWS_CSV, "text/csv", "application/json", batch=True)
     values = expected(binary_booster, ROWS)
     assert text(response) == f"{values[0]!r}\n{values[1]!r}\n"
+
+
+def reference_csv_lines(predictions: np.ndarray) -> bytes:
+    """Format predictions with one str() call per value, the container's formatting."""
+    if predictions.ndim == 1:
+        rows = [str(value) for value in predictions.tolist()]
+    else:
+        rows = [",".join(str(value) for value in row) for row in predictions.tolist()]
+    return ("\n".join(rows) + "\n").encode("utf-8")
+
+
+def random_floats(dtype: type, count: int, seed: int) -> np.ndarray:
+    """Return floats of every kind: random bit patterns, repeats, zeros of both signs, NaN, inf."""
+    rng = np.random.default_rng(seed)
+    bits = np.dtype(dtype).itemsize * 8
+    unsigned = {32: np.uint32, 64: np.uint64}[bits]
+    patterns = rng.integers(0, 2**bits, size=count, dtype=unsigned).view(dtype)
+    repeated = rng.choice(rng.random(50).astype(dtype), size=count)
+    special = np.array([0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, 1e-45, 5e-324], dtype=dtype)
+    return np.concatenate([patterns, repeated, special, rng.random(count).astype(dtype)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_csv_formatting_matches_str(dtype: type) -> None:
+    values = random_floats(dtype, 100_000, seed=7)
+    assert format_csv_lines(values) == reference_csv_lines(values)
+
+
+def test_csv_formatting_of_rows_matches_str() -> None:
+    values = random_floats(np.float32, 30_000, seed=8)[:90_000].reshape(-1, 3)
+    assert format_csv_lines(values) == reference_csv_lines(values)
+
+
+def test_csv_formatting_keeps_negative_zero() -> None:
+    values = np.array([0.0, -0.0, 0.0, -0.0], dtype=np.float32)
+    assert format_csv_lines(values) == b"0.0\n-0.0\n0.0\n-0.0\n"
+
+
+def test_csv_formatting_of_empty_shapes() -> None:
+    assert format_csv_lines(np.zeros(0, dtype=np.float32)) == b"\n"
+    assert format_csv_lines(np.zeros((2, 0), dtype=np.float32)) == b"\n\n"
+    assert format_csv_lines(np.zeros((0, 3), dtype=np.float32)) == b"\n"
 
 
 def test_selectable_output_json(binary_booster: xgb.Booster) -> None:
