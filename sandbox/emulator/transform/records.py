@@ -44,13 +44,7 @@ def split_records(data: bytes, split_type: str) -> list[bytes]:
 def pack(records: list[bytes], *, multi_record: bool, max_bytes: int) -> Iterator[list[bytes]]:
     """Yield mini-batches: one record each, or as many as fit in `max_bytes` joined by newlines."""
     lengths = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
-    oversized = np.flatnonzero(lengths > max_bytes)
-    if oversized.size:
-        raise RecordError(
-            f"A record of {int(lengths[oversized[0]])} bytes exceeds MaxPayloadInMB "
-            f"({max_bytes} bytes): raise MaxPayloadInMB, or set SplitType to Line so that "
-            "each line is a record."
-        )
+    _check_record_sizes(lengths, max_bytes)
     if not multi_record:
         for record in records:
             yield [record]
@@ -63,6 +57,45 @@ def pack(records: list[bytes], *, multi_record: bool, max_bytes: int) -> Iterato
         after_last = int(np.searchsorted(ends, ends[first] + max_bytes + 1, side="right")) - 1
         yield records[first:after_last]
         first = after_last
+
+
+def pack_lines(data: bytes, max_bytes: int) -> list[bytes] | None:
+    """Return the MultiRecord payloads of a Line-split object, cut as slices of the object.
+
+    The payloads are those of `pack(split_records(data, "Line"), ...)` joined by newlines,
+    without a list of one bytes object per record. Returns None when a line is blank or
+    the object holds whitespace other than newlines, because then records are not plain
+    slices of it.
+    """
+    if not data or data.startswith(b"\n") or b"\n\n" in data:
+        return None
+    if any(character in data for character in _WHITESPACE_BUT_NEWLINE):
+        return None
+
+    size = len(data) - 1 if data.endswith(b"\n") else len(data)
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8, count=size) == ord("\n"))
+    # Record i spans data[ends[i] : ends[i + 1] - 1], as in pack().
+    ends = np.concatenate(([0], newlines + 1, [size + 1]))
+    _check_record_sizes(np.diff(ends) - 1, max_bytes)
+
+    view = memoryview(data)
+    payloads = []
+    first = 0
+    while first < len(ends) - 1:
+        after_last = int(np.searchsorted(ends, ends[first] + max_bytes + 1, side="right")) - 1
+        payloads.append(bytes(view[ends[first] : ends[after_last] - 1]))
+        first = after_last
+    return payloads
+
+
+def _check_record_sizes(lengths: np.ndarray, max_bytes: int) -> None:
+    oversized = np.flatnonzero(lengths > max_bytes)
+    if oversized.size:
+        raise RecordError(
+            f"A record of {int(lengths[oversized[0]])} bytes exceeds MaxPayloadInMB "
+            f"({max_bytes} bytes): raise MaxPayloadInMB, or set SplitType to Line so that "
+            "each line is a record."
+        )
 
 
 def response_records(body: bytes, expected: int) -> list[str]:
@@ -153,6 +186,7 @@ __all__ = [
     "JsonPathError",
     "RecordError",
     "pack",
+    "pack_lines",
     "response_records",
     "split_records",
 ]

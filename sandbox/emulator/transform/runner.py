@@ -22,7 +22,14 @@ from ..lifecycle import JobStatus, utcnow
 from ..services import S3Store, S3Uri
 from .logs import TransformLog
 from .models import TransformJob
-from .records import DataProcessing, RecordError, pack, response_records, split_records
+from .records import (
+    DataProcessing,
+    RecordError,
+    pack,
+    pack_lines,
+    response_records,
+    split_records,
+)
 
 if TYPE_CHECKING:
     from ...algorithms.xgboost import XGBoostModelServer
@@ -184,19 +191,12 @@ def _transform_object(
 ) -> bytes:
     location = f"{source.bucket}/{key}"
     data = _read_object(store, S3Uri(source.bucket, key), job.request["TransformInput"])
-    records = split_records(data, settings.split_type)
     try:
-        parsed: list[Any] = []
-        payloads = records
-        if settings.processing is not None:
-            pairs = [settings.processing.model_input(record) for record in records]
-            parsed = [pair[0] for pair in pairs]
-            payloads = [pair[1] for pair in pairs]
-        batches = list(
-            pack(payloads, multi_record=settings.multi_record, max_bytes=settings.max_payload_bytes)
+        payloads, counts, parsed = _payloads(settings, data)
+        responses = list(
+            pool.map(lambda payload: _invoke(job, server, settings, payload), payloads)
         )
-        responses = list(pool.map(lambda batch: _invoke(job, server, settings, batch), batches))
-        return _assemble(settings, batches, responses, parsed)
+        return _assemble(settings, counts, responses, parsed)
     except _ContainerError as error:
         log.data(f"{location}: {error.kind}: {error.status}")
         log.data(f"{location}: Message:")
@@ -215,18 +215,45 @@ class _ContainerError(Exception):
         self.kind = "ClientError" if status < 500 else "AlgorithmError"
 
 
+def _payloads(settings: Settings, data: bytes) -> tuple[list[bytes], list[int], list[Any]]:
+    """Return the request bodies of one object, their record counts and the parsed records.
+
+    Counts and parsed records are filled only with DataProcessing, which joins each output
+    to its input record.
+    """
+    if settings.processing is None and settings.split_type == "Line" and settings.multi_record:
+        sliced = pack_lines(data, settings.max_payload_bytes)
+        if sliced is not None:
+            return sliced, [], []
+
+    records = split_records(data, settings.split_type)
+    parsed: list[Any] = []
+    if settings.processing is not None:
+        pairs = [settings.processing.model_input(record) for record in records]
+        parsed = [pair[0] for pair in pairs]
+        records = [pair[1] for pair in pairs]
+    batches = pack(
+        records, multi_record=settings.multi_record, max_bytes=settings.max_payload_bytes
+    )
+    payloads, counts = [], []
+    for batch in batches:
+        payloads.append(b"\n".join(batch))
+        counts.append(len(batch))
+    return payloads, counts, parsed
+
+
 def _invoke(
-    job: TransformJob, server: XGBoostModelServer, settings: Settings, batch: list[bytes]
+    job: TransformJob, server: XGBoostModelServer, settings: Settings, payload: bytes
 ) -> bytes:
     _check_stop(job)
-    response = server.invoke(b"\n".join(batch), settings.content_type, settings.accept, batch=True)
+    response = server.invoke(payload, settings.content_type, settings.accept, batch=True)
     if response.status >= 400:
         raise _ContainerError(response.status, response.body.decode("utf-8", errors="replace"))
     return response.body
 
 
 def _assemble(
-    settings: Settings, batches: list[list[bytes]], responses: list[bytes], parsed: list[Any]
+    settings: Settings, counts: list[int], responses: list[bytes], parsed: list[Any]
 ) -> bytes:
     if settings.processing is None:
         if not settings.assemble_lines:
@@ -234,8 +261,8 @@ def _assemble(
         return b"".join(body if body.endswith(b"\n") else body + b"\n" for body in responses)
     lines: list[str] = []
     position = 0
-    for batch, body in zip(batches, responses, strict=True):
-        predictions = response_records(body, len(batch))
+    for count, body in zip(counts, responses, strict=True):
+        predictions = response_records(body, count)
         for prediction in predictions:
             lines.append(settings.processing.output(parsed[position], prediction))
             position += 1

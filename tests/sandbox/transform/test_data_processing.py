@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from sandbox.emulator.transform.jsonpath import JsonPathError, parse
-from sandbox.emulator.transform.records import DataProcessing, RecordError, pack, split_records
+from sandbox.emulator.transform.records import (
+    DataProcessing,
+    RecordError,
+    pack,
+    pack_lines,
+    split_records,
+)
 
 COLUMNS = ["c0", "c1", "c2", "c3", "c4"]
 
@@ -140,4 +147,39 @@ def test_pack_rejects_an_oversized_record():
     assert str(raised.value) == (
         "A record of 6 bytes exceeds MaxPayloadInMB (5 bytes): raise MaxPayloadInMB, or set "
         "SplitType to Line so that each line is a record."
+    )
+
+
+def joined_batches(data: bytes, max_bytes: int) -> list[bytes]:
+    """Return the payloads of split_records and pack, the general path."""
+    records = split_records(data, "Line")
+    return [b"\n".join(batch) for batch in pack(records, multi_record=True, max_bytes=max_bytes)]
+
+
+def test_pack_lines_matches_split_and_pack():
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        count = int(rng.integers(1, 60))
+        lines = [b"x" * int(length) for length in rng.integers(1, 12, size=count)]
+        data = b"\n".join(lines) + (b"\n" if rng.random() < 0.5 else b"")
+        max_bytes = int(rng.integers(11, 80))
+
+        assert pack_lines(data, max_bytes) == joined_batches(data, max_bytes)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\n1,2\n", b"1,2\n\n3,4\n", b"1,2\n3,4\n\n", b"1,2\r\n3,4\n", b"1, 2\n", b"1\t2\n"],
+)
+def test_pack_lines_leaves_blank_lines_and_whitespace(data: bytes):
+    assert pack_lines(data, 100) is None
+
+
+def test_pack_lines_rejects_an_oversized_record():
+    with pytest.raises(RecordError) as raised:
+        pack_lines(b"ab\nabcdef\n", 5)
+
+    assert str(raised.value) == (
+        "A record of 6 bytes exceeds MaxPayloadInMB (5 bytes): raise MaxPayloadInMB, "
+        "or set SplitType to Line so that each line is a record."
     )
