@@ -60,8 +60,7 @@ FAST_PAYLOAD_DELIMITERS = (",", "\t", ";", "|", ":")
 # Bytes of payloads that pandas may read: digits, signs, points, exponents, delimiters,
 # spaces and newlines. Words such as TRUE, nan or inf are left to the field-by-field parse,
 # because pandas and Python's float() read them differently.
-_PLAIN_NUMBER_BYTES = np.zeros(256, dtype=bool)
-_PLAIN_NUMBER_BYTES[list(b"0123456789+-.eE \n" + "".join(FAST_PAYLOAD_DELIMITERS).encode())] = True
+_PLAIN_NUMBER_BYTES = b"0123456789+-.eE \n" + "".join(FAST_PAYLOAD_DELIMITERS).encode()
 CONTAINER_DATA_DIR = "/opt/ml/input/data"
 NO_LABELS_MESSAGE = (
     "Got input data without labels. Please check the input data set. If training job is "
@@ -384,12 +383,15 @@ def read_csv_payload(text: str) -> np.ndarray:
 
 def _read_rectangular_payload(raw: bytes, delimiter: str) -> np.ndarray | None:
     """Return the payload as float64 when every line has the same field count, else None."""
-    data = np.frombuffer(raw, dtype=np.uint8)
-    if not _PLAIN_NUMBER_BYTES[data].all():
+    if raw.translate(None, _PLAIN_NUMBER_BYTES):
         return None
-    ends = np.append(np.flatnonzero(data == ord("\n")), data.size)
-    fields = np.diff(np.searchsorted(np.flatnonzero(data == ord(delimiter)), ends), prepend=0) + 1
-    if fields.size == 0 or np.any(fields != fields[0]):
+    separator = delimiter.encode()
+    lines = raw.count(b"\n") + 1
+    first_line_end = raw.find(b"\n")
+    fields = raw.count(separator, 0, first_line_end if first_line_end >= 0 else len(raw)) + 1
+    # pandas rejects a line with more fields than the first one (and a wider frame fails
+    # the shape check below), so when the delimiters add up no line has fewer either.
+    if raw.count(separator) != lines * (fields - 1):
         return None
 
     try:
@@ -407,6 +409,6 @@ def _read_rectangular_payload(raw: bytes, delimiter: str) -> np.ndarray | None:
         )
     except (ValueError, pd.errors.ParserError):
         return None
-    if frame.shape != (ends.size, int(fields[0])):
+    if frame.shape != (lines, fields):
         return None
     return frame.to_numpy(dtype=np.float64)
