@@ -13,8 +13,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from grader import defaults
-from grader.course import Course
-from grader.errors import ExitCode, GraderError, SubmissionsFailedError, exit_code_for
+from grader.course import Course, check_name
+from grader.errors import (
+    ExitCode,
+    GraderError,
+    LabNotFoundError,
+    SubmissionsFailedError,
+    exit_code_for,
+)
+from grader.status import StatusStore
 
 log = logging.getLogger("grader")
 
@@ -122,21 +129,46 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    from grader.status import StatusStore
+    from grader.export import lab_score_flags
+    from grader.status import ATTENTION_STATUSES, StatusStore
 
     course = _course(args)
     store = StatusStore(course.records_dir / "status.json")
-    labs = [args.lab] if args.lab else sorted(store.records)
+    labs = [_known_lab(course, store, args.lab)] if args.lab else sorted(store.records)
+    attention = []
     for lab in labs:
         records = store.lab(lab)
+        over_maximum = lab_score_flags(course, lab) if course.gradebook_path.is_file() else {}
         print(f"{lab}: {len(records)} submission(s)")
         for student, record in records.items():
             score = f"{record.auto_score:g}/{record.max_score:g}" if record.graded_at else "-"
-            detail = record.reason or "; ".join(record.repairs[:2])
-            print(f"  {student:<20} {record.status.value:<15} {score:<9} {detail}"[:160].rstrip())
+            print(f"  {student:<20} {record.status.value:<15} {score:<9} {record.reason}".rstrip())
+            for repair in record.repairs:
+                print(f"      repaired: {repair}")
+            for name in record.dropped_files:
+                print(f"      dropped: {name}")
+            for flag in over_maximum.get(student, []):
+                print(f"      flag: {flag}")
             if args.flags:
                 for flag in record.flags:
                     print(f"      flag: {flag}")
+            if record.status in ATTENTION_STATUSES or student in over_maximum:
+                attention.append(f"{lab}/{student} ({record.status.value})")
+    if attention:
+        raise SubmissionsFailedError(
+            f"{len(attention)} submission(s) need attention: {', '.join(attention)}"
+        )
+
+
+def _known_lab(course: Course, store: StatusStore, lab: str) -> str:
+    """Return ``lab`` when the course has records of it or released it, else raise."""
+    check_name(lab, "lab")
+    known = sorted(set(store.records) | set(course.released_labs()))
+    if lab not in known:
+        raise LabNotFoundError(
+            f"lab {lab!r} not found in {course.root}; known labs: {', '.join(known) or 'none'}"
+        )
+    return lab
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:

@@ -1,8 +1,11 @@
 """Grade exports: a wide CSV with per-lab and per-question columns, and a Canvas import CSV.
 
 Scores come from the gradebook, so manual grades count: a cell's score is its manual score
-when a grader set one, else its automatic score, plus extra credit. Every lab column group
-carries the submission status, so a failed or missing submission never reads as a plain 0.
+when a grader set one, else its automatic score, plus extra credit. Both parts are capped at
+the cell's maximum, and a value above it is named in the reason column, because no grading
+step writes one: it comes from a typing error or from code that wrote the gradebook. Every
+lab column group carries the submission status, so a failed or missing submission never
+reads as a plain 0.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nbgrader.api import Gradebook, MissingEntry
 
 from grader.course import Course
-from grader.status import Status, StatusStore
+from grader.status import Status, StatusStore, SubmissionRecord
 
 
 @dataclass
@@ -28,6 +32,57 @@ class LabScores:
     late_penalty: float = 0.0
     needs_manual_grade: bool = False
     questions: dict[str, float | None] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)  # scores above a cell's maximum
+
+
+def capped_score(grade: Any) -> tuple[float | None, list[str]]:
+    """Return an nbgrader Grade's score with each part capped at the cell maximum, and flags.
+
+    The parts are the manual score (else the automatic score) and the extra credit.
+    """
+    maximum = float(grade.max_score)
+    base = grade.manual_score if grade.manual_score is not None else grade.auto_score
+    if base is None and not grade.extra_credit:
+        return None, []
+    flags = []
+    total = 0.0
+    for label, value in (("score", base), ("extra credit", grade.extra_credit)):
+        if value is None:
+            continue
+        if float(value) > maximum:
+            flags.append(
+                f"{grade.name}: gradebook {label} {float(value):g} is above the cell maximum "
+                f"{maximum:g}; counted as {maximum:g}"
+            )
+        total += min(max(float(value), 0.0), maximum)
+    return total, flags
+
+
+def lab_score_flags(course: Course, lab: str) -> dict[str, list[str]]:
+    """Return student -> flags of gradebook scores above their cell's maximum in ``lab``."""
+    flags: dict[str, list[str]] = {}
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        try:
+            submissions = gradebook.find_assignment(lab).submissions
+        except MissingEntry:
+            return {}
+        for submission in submissions:
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    found = capped_score(grade)[1]
+                    if found:
+                        flags.setdefault(submission.student.id, []).extend(found)
+    return flags
+
+
+def record_reason(record: SubmissionRecord | None) -> str:
+    """Return the reason column of a record: its reason, then every repair and dropped file."""
+    if record is None:
+        return "no submission"
+    parts = [record.reason] if record.reason else []
+    parts += [f"repaired: {repair}" for repair in record.repairs]
+    parts += [f"dropped: {name}" for name in record.dropped_files]
+    return "; ".join(parts)
 
 
 def _question_maxima(gradebook: Gradebook, lab: str) -> dict[str, float]:
@@ -42,7 +97,7 @@ def _question_maxima(gradebook: Gradebook, lab: str) -> dict[str, float]:
 def _lab_scores(gradebook: Gradebook, lab: str, student: str, store: StatusStore) -> LabScores:
     record = store.get(lab, student)
     status = record.status.value if record else Status.MISSING.value
-    scores = LabScores(status, record.reason if record else "no submission")
+    scores = LabScores(status, record_reason(record))
     try:
         submission = gradebook.find_submission(lab, student)
     except MissingEntry:
@@ -51,11 +106,15 @@ def _lab_scores(gradebook: Gradebook, lab: str, student: str, store: StatusStore
     if status in (Status.FAILED.value, Status.MISSING.value, Status.COLLECTED.value):
         return scores
     scores.late_penalty = float(submission.late_submission_penalty or 0.0)
-    scores.score = max(0.0, float(submission.score) - scores.late_penalty)
     scores.needs_manual_grade = bool(submission.needs_manual_grade)
     for notebook in submission.notebooks:
         for grade in notebook.grades:
-            scores.questions[grade.name] = None if grade.score is None else float(grade.score)
+            scores.questions[grade.name], flags = capped_score(grade)
+            scores.flags += flags
+    total = sum(value or 0.0 for value in scores.questions.values())
+    scores.score = max(0.0, total - scores.late_penalty)
+    if scores.flags:
+        scores.reason = "; ".join([scores.reason, *scores.flags] if scores.reason else scores.flags)
     return scores
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import nbformat
+
 from grader.errors import GraderError
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,20 @@ def optional_module(name: str) -> ModuleType | None:
         if error.name and error.name.startswith(f"grader.{name}"):
             return None
         raise
+
+
+def lab_has_reflection_cells(notebook_path: Path) -> bool:
+    """Return True when the lab's source notebook marks a screenshot or text reflection cell.
+
+    The check runs only on such labs: a lab without reflection cells would otherwise get a
+    ``no_reflection_cells`` flag on every submission.
+    """
+    reflection = optional_module("reflection.cells")
+    if reflection is None:
+        return False
+    notebook = nbformat.read(notebook_path, as_version=4)
+    kinds = {reflection.reflection_kind(cell) for cell in notebook.cells}
+    return bool(kinds & {reflection.SCREENSHOT, reflection.TEXT})
 
 
 def run_reflection_check(notebook_path: Path, lab: str, student: str) -> Any:

@@ -34,6 +34,11 @@ class Status(str, Enum):
     MISSING = "missing"  # no submission from a student on the roster
 
 
+# Statuses that make `grader status` exit with SUBMISSIONS_FAILED: a human has to look.
+ATTENTION_STATUSES = frozenset(
+    {Status.FAILED, Status.TIMED_OUT, Status.KERNEL_DIED, Status.TAMPER_SUSPECT, Status.MISSING}
+)
+
 # Statuses that a rerun grades again even when the submission did not change.
 RETRY_STATUSES = frozenset({Status.FAILED, Status.COLLECTED})
 

@@ -27,6 +27,7 @@ from grader.autograde.sandbox import (
 from grader.course import Course, check_name
 from grader.errors import InvalidInputError
 from grader.gradebook import template_gradebook
+from grader.integrations import lab_has_reflection_cells
 from grader.status import RETRY_STATUSES, Status, StatusStore, SubmissionRecord, course_lock
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,11 @@ def _prototype(
     check_reflections: bool,
 ) -> GradeJob:
     """Return a job with everything the submissions of ``lab`` share, computed once."""
+    if check_reflections and not lab_has_reflection_cells(
+        course.source_dir / lab / course.notebook_name(lab)
+    ):
+        log.info("lab=%s has no reflection cells; the reflection check is skipped", lab)
+        check_reflections = False
     read_only_paths = kernel_read_only_paths(sandbox)
     if isolation.mode == "namespaces":
         check_read_only_paths(read_only_paths)

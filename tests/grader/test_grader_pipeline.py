@@ -25,6 +25,7 @@ from grader.autograde.merge import log_path
 from grader.autograde.pipeline import autograde
 from grader.collect import collect
 from grader.course import Course
+from grader.errors import ExitCode
 from grader.export import export_canvas, export_csv
 from grader.status import StatusStore
 
@@ -58,6 +59,10 @@ def graded(released_course: Path, tmp_path_factory: pytest.TempPathFactory) -> C
     writer = make_submission(release, SubmissionKind.PERFECT)
     writer.cells[-1].source = "It averages each column of the array."
     write_submission(uploads, "writer", writer)
+    restorer = make_submission(release, SubmissionKind.PERFECT)
+    restorer.cells = [cell for cell in restorer.cells if _grade_id(cell) != "test_means"]
+    restorer.cells[0].source = "# My lab"
+    write_submission(uploads, "restorer", restorer)
     (uploads / "broken" / LAB).mkdir(parents=True)
     (uploads / "broken" / LAB / f"{LAB}.ipynb").write_text("{", encoding="utf-8")
     collect(course, LAB, uploads)
@@ -65,6 +70,10 @@ def graded(released_course: Path, tmp_path_factory: pytest.TempPathFactory) -> C
         gradebook.update_or_create_student("absent")
     _run(course)
     return course
+
+
+def _grade_id(cell: NotebookNode) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 def _scores(course: Course) -> dict[str, float]:
@@ -243,8 +252,93 @@ def test_cli_autograde_and_status(
     assert code == 5
     assert "graded 2 in" in captured.out
     assert "1 submission(s) need attention: crasher" in captured.err
-    assert main(["status", LAB, *options]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    assert main(["status", LAB, *options]) == ExitCode.SUBMISSIONS_FAILED
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
     assert lines[0] == f"{LAB}: 2 submission(s)"
     assert lines[1].split()[:3] == ["crasher", "kernel_died", "0/5"]
     assert lines[2].split()[:3] == ["fine", "graded", "2/5"]
+    assert f"error: 1 submission(s) need attention: {LAB}/crasher (kernel_died)" in captured.err
+
+
+def _options(course: Course) -> list[str]:
+    return ["--course", str(course.root), "--labs", str(course.labs_dir)]
+
+
+def test_lab_without_reflections_unflagged(graded: Course) -> None:
+    store = StatusStore(graded.records_dir / "status.json")
+
+    for student, record in store.lab(LAB).items():
+        assert not [flag for flag in record.flags if "no_reflection_cells" in flag], student
+
+
+def test_lab_has_reflection_cells(tmp_path: Path) -> None:
+    from grader.integrations import lab_has_reflection_cells
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Why?")])
+    plain = tmp_path / "plain.ipynb"
+    nbformat.write(notebook, plain)
+    notebook.cells[0].metadata["sagelab"] = {"reflection": "text"}
+    marked = tmp_path / "marked.ipynb"
+    nbformat.write(notebook, marked)
+
+    assert lab_has_reflection_cells(plain) is False
+    assert lab_has_reflection_cells(marked) is True
+
+
+def test_status_unknown_lab(graded: Course, capsys: pytest.CaptureFixture[str]) -> None:
+    from grader.cli import main
+
+    code = main(["status", "02-nope", *_options(graded)])
+
+    assert code == ExitCode.NOT_FOUND
+    assert capsys.readouterr().err == (
+        f"error: lab '02-nope' not found in {graded.root}; known labs: {LAB}\n"
+    )
+
+
+def test_status_lists_every_repair(graded: Course, capsys: pytest.CaptureFixture[str]) -> None:
+    from grader.cli import main
+
+    code = main(["status", LAB, *_options(graded)])
+
+    text = capsys.readouterr()
+    assert code == ExitCode.SUBMISSIONS_FAILED
+    assert "restorer             repaired        4/5" in text.out
+    assert "      repaired: restored the deleted cell 'test_means' from the release" in text.out
+    assert "      repaired: restored the edited read-only cell 'intro'" in text.out
+    assert f"{LAB}/broken (failed)" in text.err
+    assert f"{LAB}/absent (missing)" in text.err
+    assert f"{LAB}/restorer" not in text.err
+
+
+def test_export_reason_lists_repairs(graded: Course, tmp_path: Path) -> None:
+    rows = list(csv.DictReader(export_csv(graded, tmp_path / "grades.csv").open()))
+
+    reason = {row["student"]: row for row in rows}["restorer"][f"{LAB} reason"]
+    assert "repaired: restored the deleted cell 'test_means' from the release" in reason
+    assert "repaired: restored the edited read-only cell 'intro'" in reason
+
+
+def test_scores_capped_at_maximum(
+    graded: Course, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from grader.cli import main
+
+    course = copy_course(graded.root.parent, tmp_path)
+    with Gradebook(course.db_url, course.course_id) as gradebook:
+        gradebook.find_grade("test_add", LAB, LAB, "partial").manual_score = 999
+        gradebook.db.commit()
+
+    rows = list(csv.DictReader(export_csv(course, tmp_path / "grades.csv").open()))
+    code = main(["status", LAB, *_options(course)])
+
+    partial = {row["student"]: row for row in rows}["partial"]
+    assert partial[f"{LAB}:test_add"] == "2"
+    assert partial[f"{LAB} score"] == "2"
+    flag = "test_add: gradebook score 999 is above the cell maximum 2; counted as 2"
+    assert partial[f"{LAB} reason"] == flag
+    text = capsys.readouterr()
+    assert f"      flag: {flag}" in text.out
+    assert code == ExitCode.SUBMISSIONS_FAILED
+    assert f"{LAB}/partial (graded)" in text.err
