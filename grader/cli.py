@@ -314,7 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("lab", help="lab folder name")
     sub.add_argument("--output", help="output folder (default: COURSE/reports/LAB)")
 
-    sub = command("status", cmd_status, "Show the status of every submission.")
+    sub = command(
+        "status",
+        cmd_status,
+        "Show the status of every submission; exit 5 when any needs attention.",
+    )
     sub.add_argument("lab", nargs="?", help="only this lab")
     sub.add_argument("--flags", action="store_true", help="also list each submission's flags")
     return parser

@@ -24,6 +24,7 @@ from grader.autograde.sandbox import (
     detect_isolation,
     kernel_read_only_paths,
 )
+from grader.autograde.tamper import TamperWatch
 from grader.course import Course, check_name
 from grader.errors import InvalidInputError
 from grader.gradebook import template_gradebook
@@ -31,6 +32,9 @@ from grader.integrations import lab_has_reflection_cells
 from grader.status import RETRY_STATUSES, Status, StatusStore, SubmissionRecord, course_lock
 
 log = logging.getLogger(__name__)
+
+# A merge is redone when another process changed the gradebook while it ran.
+MERGE_ATTEMPTS = 3
 
 
 class _Progress(tqdm):  # type: ignore[type-arg]
@@ -118,10 +122,17 @@ def autograde(
         digests = {student: digest for student, digest in plan.items()}
         bar = _Progress(total=len(work), desc=f"autograde {lab}", unit="nb", disable=not progress)
 
+        guard = TamperWatch(course, store, lab)
+
         def on_result(result: GradeResult) -> None:
+            guard.check()
             record = store.get(lab, result.student) or SubmissionRecord()
-            merge_result(course, result, record, digests[result.student])
+            for _attempt in range(MERGE_ATTEMPTS):
+                merge_result(course, result, record, digests[result.student])
+                if guard.accept(result.student):
+                    break
             store.put(lab, result.student, record)
+            guard.mark(result)
             store.save()
             summary.graded[result.student] = record.status.value
             bar.update(1)
@@ -133,6 +144,8 @@ def autograde(
                 run_local(work, jobs, on_result)
         finally:
             bar.close()
+            guard.finish(summary.graded)
+            store.save()
     summary.seconds = time.monotonic() - started
     return summary
 

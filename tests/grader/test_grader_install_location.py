@@ -45,7 +45,7 @@ PACKAGES = ("grader", "sagelab", "sandbox")
 
 @pytest.fixture
 def under_tmp() -> Iterator[Path]:
-    """A folder directly under /tmp, whatever TMPDIR says."""
+    """A folder directly under /tmp, whatever TMPDIR is set to."""
     folder = Path(tempfile.mkdtemp(prefix="sgl-install-", dir="/tmp"))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
