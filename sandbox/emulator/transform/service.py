@@ -6,6 +6,7 @@ import copy
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ...waiters import FAST_WAITER_DELAYS
 from .. import workers
 from ..arns import sagemaker_arn
 from ..constraints import check_request
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_TOTAL_PAYLOAD_MB = 100
+# DescribeTransformJob on a running job waits this long for it to end, one poll interval
+# of the local transform waiter, so the waiter returns when the job ends instead of up
+# to one interval later. It still polls with the same delay and attempts.
+DESCRIBE_WAIT_SECONDS = FAST_WAITER_DELAYS["TransformJobCompletedOrStopped"]
 SORT_KEYS = {
     "Name": lambda job: job.name,
     "CreationTime": lambda job: job.creation_time,
@@ -69,6 +74,12 @@ class TransformJobs:
             # ValidationException; the wording follows the one reported from the service.
             raise ValidationException(f"Could not find requested job with name {name}")
         return job
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """Describe a job, after waiting up to DESCRIBE_WAIT_SECONDS for a running one to end."""
+        job = self.get(name)
+        job.finished.wait(DESCRIBE_WAIT_SECONDS)
+        return job.describe()
 
     def stop(self, name: str) -> None:
         job = self.get(name)
