@@ -73,6 +73,9 @@ def pack_lines(data: bytes, max_bytes: int) -> list[bytes] | None:
         return None
 
     size = len(data) - 1 if data.endswith(b"\n") else len(data)
+    if size <= max_bytes:
+        return [data[:size]]
+
     newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8, count=size) == ord("\n"))
     # Record i spans data[ends[i] : ends[i + 1] - 1], as in pack().
     ends = np.concatenate(([0], newlines + 1, [size + 1]))
