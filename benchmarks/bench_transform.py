@@ -2,10 +2,11 @@
 
 The sandbox figure is the wall time from CreateTransformJob to the waiter's return,
 with default settings (SplitType Line, MultiRecord, 6 MB mini-batches). The direct
-figure parses the same CSV text with pandas, calls Booster.predict and writes one
-prediction per line, as the output file holds. Both are warmed up once, then timed
-REPEATS times, alternating, and the medians are compared, because a single run on a
-shared machine swings by tens of percent.
+figure parses the same CSV text with pandas, calls Booster.predict and formats one
+prediction per line with the container's formatter, on one thread as the job's single
+mini-batch is predicted, and must produce the same bytes as the output object. Both are
+warmed up once, then timed REPEATS times, alternating, and the medians are compared,
+because a single run on a shared machine swings by tens of percent.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "sandb
 from hosting_helpers import FEATURES, create_model, load_booster, train_model  # noqa: E402
 
 import sandbox  # noqa: E402
+from sandbox.algorithms.xgboost.serving import format_csv_lines  # noqa: E402
 
 ROWS = 100_000
 TARGET_RATIO = 1.5
-REPEATS = 3
+REPEATS = 7
 
 
 def make_csv() -> bytes:
@@ -39,8 +41,8 @@ def make_csv() -> bytes:
 def direct_seconds(booster: xgb.Booster, body: bytes) -> tuple[float, bytes]:
     started = time.perf_counter()
     frame = pd.read_csv(io.BytesIO(body), header=None)
-    predictions = booster.predict(xgb.DMatrix(frame.to_numpy()))
-    output = ("\n".join(str(value) for value in predictions.tolist()) + "\n").encode()
+    predictions = booster.predict(xgb.DMatrix(frame.to_numpy(), nthread=1))
+    output = format_csv_lines(predictions)
     return time.perf_counter() - started, output
 
 
@@ -84,6 +86,7 @@ def main() -> None:
         url = train_model(session, "bench-transform")
         create_model(session, "bench-transform", url)
         booster = load_booster(session, url)
+        booster.set_param("nthread", "1")
         direct_seconds(booster, body)
         sandbox_seconds(session, body, "bench-transform-warm-up")
         for repeat in range(REPEATS):
@@ -95,9 +98,7 @@ def main() -> None:
             sandbox_runs.append(elapsed)
             job_runs.append(job_seconds)
 
-    same = np.allclose(
-        np.array(output.split(), dtype=float), np.array(direct_output.split(), dtype=float)
-    )
+    same = output == direct_output
     direct = statistics.median(direct_runs)
     elapsed = statistics.median(sandbox_runs)
     ratio = elapsed / direct
