@@ -386,12 +386,14 @@ def _read_rectangular_payload(raw: bytes, delimiter: str) -> np.ndarray | None:
     if raw.translate(None, _PLAIN_NUMBER_BYTES):
         return None
     separator = delimiter.encode()
-    lines = raw.count(b"\n") + 1
     first_line_end = raw.find(b"\n")
     fields = raw.count(separator, 0, first_line_end if first_line_end >= 0 else len(raw)) + 1
+    # numpy counts a byte several times faster than bytes.count on a large payload.
+    values = np.frombuffer(raw, dtype=np.uint8)
+    lines = int(np.count_nonzero(values == ord("\n"))) + 1
     # pandas rejects a line with more fields than the first one (and a wider frame fails
     # the shape check below), so when the delimiters add up no line has fewer either.
-    if raw.count(separator) != lines * (fields - 1):
+    if np.count_nonzero(values == ord(separator)) != lines * (fields - 1):
         return None
 
     try:

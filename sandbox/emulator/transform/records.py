@@ -67,16 +67,18 @@ def pack_lines(data: bytes, max_bytes: int) -> list[bytes] | None:
     the object holds whitespace other than newlines, because then records are not plain
     slices of it.
     """
-    if not data or data.startswith(b"\n") or b"\n\n" in data:
+    if not data or any(character in data for character in _WHITESPACE_BUT_NEWLINE):
         return None
-    if any(character in data for character in _WHITESPACE_BUT_NEWLINE):
+    # numpy compares bytes several times faster than bytes.find(b"\n\n") on such data.
+    is_newline = np.frombuffer(data, dtype=np.uint8) == ord("\n")
+    if is_newline[0] or np.any(is_newline[1:] & is_newline[:-1]):
         return None
 
-    size = len(data) - 1 if data.endswith(b"\n") else len(data)
+    size = len(data) - 1 if is_newline[-1] else len(data)
     if size <= max_bytes:
         return [data[:size]]
 
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8, count=size) == ord("\n"))
+    newlines = np.flatnonzero(is_newline[:size])
     # Record i spans data[ends[i] : ends[i + 1] - 1], as in pack().
     ends = np.concatenate(([0], newlines + 1, [size + 1]))
     _check_record_sizes(np.diff(ends) - 1, max_bytes)
