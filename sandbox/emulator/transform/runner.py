@@ -193,9 +193,13 @@ def _transform_object(
     data = _read_object(store, S3Uri(source.bucket, key), job.request["TransformInput"])
     try:
         payloads, counts, parsed = _payloads(settings, data)
-        responses = list(
-            pool.map(lambda payload: _invoke(job, server, settings, payload), payloads)
-        )
+        if len(payloads) == 1:
+            # One payload gains nothing from the pool, so it skips the hop to a pool thread.
+            responses = [_invoke(job, server, settings, payloads[0])]
+        else:
+            responses = list(
+                pool.map(lambda payload: _invoke(job, server, settings, payload), payloads)
+            )
         return _assemble(settings, counts, responses, parsed)
     except _ContainerError as error:
         log.data(f"{location}: {error.kind}: {error.status}")
