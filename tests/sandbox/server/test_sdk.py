@@ -71,7 +71,7 @@ def blocked_connections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
 
     The guard covers this process and, through PYTHONPATH, the Python processes the test
     starts: clients and notebook kernels. The module-scoped server started earlier is not
-    covered; it is moto and sends nothing out.
+    covered, because it runs moto, which sends nothing out.
     """
     log = tmp_path / "blocked-connections.txt"
     log.touch()

@@ -35,9 +35,9 @@ def is_loopback_host(host: str | bytes | None) -> bool:
         return False
 
 
-def _record(log: Path, what: str) -> None:
+def _record(log: Path, attempt: str) -> None:
     with log.open("a", encoding="utf-8") as file:
-        file.write(f"{os.getpid()} {what}\n")
+        file.write(f"{os.getpid()} {attempt}\n")
 
 
 def blocking_getaddrinfo(original: Callable[..., Any], log: Path) -> Callable[..., Any]:
