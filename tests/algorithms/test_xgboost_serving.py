@@ -240,6 +240,70 @@ def test_large_ragged_csv_payload_returns_415(binary_booster: xgb.Booster) -> No
     )
 
 
+def large_payload(rows: np.ndarray) -> bytes:
+    """Return rows as CSV text, with empty fields for NaN, as large as the fast parse needs."""
+    lines = [",".join("" if math.isnan(v) else repr(v) for v in row) for row in rows.tolist()]
+    return "\n".join(lines).encode()
+
+
+def predict_bits(booster: xgb.Booster, rows: np.ndarray) -> bytes:
+    return format_csv_lines(booster.predict(xgb.DMatrix(rows), validate_features=False))
+
+
+@pytest.mark.parametrize("booster_type", ["gbtree", "dart", "gblinear"])
+@pytest.mark.parametrize("objective", ["binary:logistic", "multi:softprob", "reg:squarederror"])
+def test_large_payload_matches_dmatrix_predict(booster_type: str, objective: str) -> None:
+    rng = np.random.default_rng(4)
+    features = rng.normal(size=(300, 4))
+    labels = np.digitize(features[:, 0], [-0.5, 0.5]).astype(float)
+    params: dict[str, object] = {"objective": objective, "booster": booster_type, "nthread": 1}
+    if objective == "binary:logistic":
+        labels = (labels > 0).astype(float)
+    if objective == "multi:softprob":
+        params["num_class"] = 3
+    booster = xgb.train(params, xgb.DMatrix(features, label=labels), num_boost_round=6)
+    rows = rng.normal(size=(3000, 4))
+    rows[::7, 1] = math.nan
+
+    response = server(booster).invoke(large_payload(rows), "text/csv", "text/csv", batch=True)
+
+    assert response.status == 200
+    assert response.body == predict_bits(booster, rows)
+
+
+def test_large_payload_of_an_ensemble(binary_booster: xgb.Booster) -> None:
+    other = xgb.train(
+        {"objective": "binary:logistic", "nthread": 1, "max_depth": 1},
+        xgb.DMatrix(binary_data(100)[:, 1:], label=binary_data(100)[:, 0]),
+        num_boost_round=3,
+    )
+    model = XGBoostModelServer.from_model_archive(
+        archive({"a-model": model_bytes(binary_booster), "b-model": model_bytes(other)}), {}
+    )
+    rows = np.random.default_rng(5).normal(size=(3000, 4))
+
+    response = model.invoke(large_payload(rows), "text/csv", "text/csv", batch=True)
+
+    predictions = [b.predict(xgb.DMatrix(rows)) for b in (binary_booster, other)]
+    assert response.body == format_csv_lines(np.mean(predictions, axis=0))
+
+
+@pytest.mark.parametrize("value", ["1e39", "-3.5e38", "1e500"])
+def test_large_payload_too_large_for_float32(binary_booster: xgb.Booster, value: str) -> None:
+    rows = np.random.default_rng(6).normal(size=(3000, 4))
+    body = large_payload(rows)
+    body = value.encode() + body[body.index(b",") :]
+
+    response = server(binary_booster).invoke(body, "text/csv", "text/csv")
+
+    assert response.status == 415
+    assert text(response).startswith(
+        "Loading csv data failed with Exception, please ensure data is in csv format:\n"
+        " <class 'xgboost.core.XGBoostError'>\n"
+    )
+    assert "Input data contains `inf` or a value too large" in text(response)
+
+
 def test_too_many_features_returns_400(binary_booster: xgb.Booster) -> None:
     response = server(binary_booster).invoke(b"1,0.5,-1.0,2.0,0.1", "text/csv", "text/csv")
     assert response.status == 400

@@ -126,6 +126,7 @@ class XGBoostModelServer:
             int(self._environment.get("MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH)),
             MAX_PAYLOAD_LIMIT,
         )
+        self._array_width = _inplace_width(boosters)
 
     @classmethod
     def from_model_archive(
@@ -172,12 +173,12 @@ class XGBoostModelServer:
             return InferenceResponse(204, b"", ERROR_CONTENT_TYPE)
 
         try:
-            dmatrix = parse_payload(body, content_type)
+            features = parse_payload(body, content_type, array_width=self._array_width)
         except (UserError, ValueError) as error:
             return _error(415, str(error))
 
         try:
-            predictions = self._predict(dmatrix)
+            predictions = self._predict(features)
         except xgb.core.XGBoostError as error:
             return _error(
                 400, f"Unable to evaluate payload provided: {_without_stack_trace(error)}"
@@ -189,8 +190,16 @@ class XGBoostModelServer:
             return _error(406, str(error))
         return self._encode(predictions, chosen_accept, batch)
 
-    def _predict(self, dmatrix: xgb.DMatrix) -> np.ndarray:
-        results = [booster.predict(dmatrix, validate_features=False) for booster in self._boosters]
+    def _predict(self, features: xgb.DMatrix | np.ndarray) -> np.ndarray:
+        if isinstance(features, np.ndarray):
+            results = [
+                booster.inplace_predict(features, validate_features=False)
+                for booster in self._boosters
+            ]
+        else:
+            results = [
+                booster.predict(features, validate_features=False) for booster in self._boosters
+            ]
         return results[0] if len(results) == 1 else np.mean(results, axis=0)
 
     def _resolve_accept(self, accept: str | None) -> str:
@@ -258,14 +267,23 @@ def _format_values(predictions: np.ndarray) -> list[str]:
     return texts
 
 
-def parse_payload(body: bytes, content_type: str | None) -> xgb.DMatrix:
-    """Parse a request body into a DMatrix, raising ValueError with the container's message."""
+def parse_payload(
+    body: bytes, content_type: str | None, *, array_width: int | None = None
+) -> xgb.DMatrix | np.ndarray:
+    """Parse a request body into a DMatrix, raising ValueError with the container's message.
+
+    A CSV payload of `array_width` columns whose values a DMatrix accepts is returned as
+    the float64 array itself, for Booster.inplace_predict.
+    """
     data_format = data.parse_content_type(content_type)
     if data_format == data.PARQUET:
         raise ValueError(f"Content-type {content_type} is not supported.")
     if data_format == data.CSV:
         try:
-            return _dmatrix(data.read_csv_payload(body.strip().decode("utf-8")))
+            table = data.read_csv_payload(body.strip().decode("utf-8"))
+            if table.shape[1] == array_width and _dmatrix_accepts(table):
+                return table
+            return _dmatrix(table)
         except ValueError as error:
             raise ValueError(
                 "Loading csv data failed with Exception, please ensure data is in csv format:\n"
@@ -294,6 +312,27 @@ def _dmatrix(features: np.ndarray | scipy.sparse.csr_matrix) -> xgb.DMatrix:
     # One thread, as the boosters predict with: waking XGBoost's whole thread pool costs
     # milliseconds per request on a busy machine, more than a single-row request needs.
     return xgb.DMatrix(features, nthread=1)
+
+
+def _inplace_width(boosters: list[xgb.Booster]) -> int | None:
+    """Return the feature count when every booster predicts in place exactly as on a DMatrix.
+
+    inplace_predict gives the bits of predict for gbtree models (checked with XGBoost 3.2
+    on nine objectives), but scales dart trees otherwise and rejects gblinear models.
+    """
+    widths = set()
+    for booster in boosters:
+        config = json.loads(booster.save_config())
+        if config["learner"]["gradient_booster"]["name"] != "gbtree":
+            return None
+        widths.add(booster.num_features())
+    return widths.pop() if len(widths) == 1 else None
+
+
+def _dmatrix_accepts(table: np.ndarray) -> bool:
+    """Tell whether a DMatrix takes the values: it rejects those that are inf as float32."""
+    with np.errstate(over="ignore"):
+        return not np.isinf(table.astype(np.float32)).any()
 
 
 def _libsvm_payload(text: str) -> scipy.sparse.csr_matrix:
