@@ -27,6 +27,8 @@ MAX_TOTAL_PAYLOAD_MB = 100
 # DescribeTransformJob on a running job waits this long for it to end, one poll interval
 # of the local transform waiter, so the waiter returns when the job ends instead of up
 # to one interval later. It still polls with the same delay and attempts.
+# NOTE: each attempt on a running job thus takes one delay longer, so the waiter gives
+# up on a job that never ends after up to twice its nominal Delay x MaxAttempts.
 DESCRIBE_WAIT_SECONDS = FAST_WAITER_DELAYS["TransformJobCompletedOrStopped"]
 SORT_KEYS = {
     "Name": lambda job: job.name,
