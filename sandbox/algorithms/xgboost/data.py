@@ -363,7 +363,7 @@ def read_csv_payload(text: str) -> np.ndarray:
     fields Arrow cannot read) goes through a field-by-field parse, which also raises the
     container's ValueError messages.
     """
-    first_line = text.split("\n", 1)[0][:512]
+    first_line = text[:512].split("\n", 1)[0]
     try:
         delimiter = csv.Sniffer().sniff(first_line).delimiter
     except csv.Error:
