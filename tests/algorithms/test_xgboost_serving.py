@@ -363,9 +363,10 @@ def test_csv_formatting_of_rows_matches_str() -> None:
     assert format_csv_lines(values) == reference_csv_lines(values)
 
 
-def test_csv_formatting_keeps_negative_zero() -> None:
-    values = np.array([0.0, -0.0, 0.0, -0.0], dtype=np.float32)
-    assert format_csv_lines(values) == b"0.0\n-0.0\n0.0\n-0.0\n"
+@pytest.mark.parametrize("repeats", [1, 1000])
+def test_csv_formatting_keeps_negative_zero(repeats: int) -> None:
+    values = np.tile(np.array([0.0, -0.0, 0.0, -0.0], dtype=np.float32), repeats)
+    assert format_csv_lines(values) == b"0.0\n-0.0\n0.0\n-0.0\n" * repeats
 
 
 def test_csv_formatting_of_empty_shapes() -> None:
