@@ -3,10 +3,10 @@
 The sandbox figure is the wall time from CreateTransformJob to the waiter's return,
 with default settings (SplitType Line, MultiRecord, 6 MB mini-batches). The direct
 figure parses the same CSV text with pandas, calls Booster.predict and formats one
-prediction per line with the container's formatter, on one thread as the job's single
-mini-batch is predicted, and must produce the same bytes as the output object. Both are
-warmed up once, then timed REPEATS times, alternating, and the medians are compared,
-because a single run on a shared machine swings by tens of percent.
+prediction per line with the container's formatter. It predicts on one thread, as the
+job predicts its single mini-batch, and must produce the same bytes as the output object.
+Both are warmed up once, then timed REPEATS times, alternating, and the medians are
+compared, because a single run on a shared machine swings by tens of percent.
 """
 
 from __future__ import annotations
