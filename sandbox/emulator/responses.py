@@ -105,7 +105,7 @@ class SandboxSageMakerResponse(SageMakerResponse):
 
     def describe_transform_job(self) -> ActionResult:
         name = self._get_param("TransformJobName")
-        return ActionResult(self.sandbox.transform.describe(name))
+        return ActionResult(self.sandbox.transform.get(name).describe())
 
     def list_transform_jobs(self) -> ActionResult:
         return ActionResult(self.sandbox.transform.list(self.request))

@@ -6,7 +6,6 @@ import copy
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ...waiters import FAST_WAITER_DELAYS
 from .. import workers
 from ..arns import sagemaker_arn
 from ..constraints import check_request
@@ -24,12 +23,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_TOTAL_PAYLOAD_MB = 100
-# DescribeTransformJob on a running job waits this long for it to end, one poll interval
-# of the local transform waiter, so the waiter returns when the job ends instead of up
-# to one interval later. It still polls with the same delay and attempts.
-# NOTE: each attempt on a running job thus takes one delay longer, so the waiter gives
-# up on a job that never ends after up to twice its nominal Delay x MaxAttempts.
-DESCRIBE_WAIT_SECONDS = FAST_WAITER_DELAYS["TransformJobCompletedOrStopped"]
 SORT_KEYS = {
     "Name": lambda job: job.name,
     "CreationTime": lambda job: job.creation_time,
@@ -76,12 +69,6 @@ class TransformJobs:
             # ValidationException; the wording follows the one reported from the service.
             raise ValidationException(f"Could not find requested job with name {name}")
         return job
-
-    def describe(self, name: str) -> dict[str, Any]:
-        """Describe a job, after waiting up to DESCRIBE_WAIT_SECONDS for a running one to end."""
-        job = self.get(name)
-        job.finished.wait(DESCRIBE_WAIT_SECONDS)
-        return job.describe()
 
     def stop(self, name: str) -> None:
         job = self.get(name)
