@@ -28,11 +28,11 @@ DEFAULT_REGION = "us-east-1"
 
 
 class SandboxError(RuntimeError):
-    """The sandbox cannot be set up as configured; the message says how to fix it."""
+    """A sandbox configuration error whose message names the value and the fix."""
 
 
 class Session:
-    """What every backend offers: clients, bucket, role, region and image URIs."""
+    """A connection to one backend: its clients, bucket, role, region and image URIs."""
 
     backend: str
     region: str

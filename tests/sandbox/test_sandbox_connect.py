@@ -50,7 +50,8 @@ def test_unknown_backend_names_the_value_and_the_choices(monkeypatch):
         sandbox.connect()
 
     assert "SAGELAB_BACKEND='gcp'" in str(excinfo.value)
-    assert "'local'" in str(excinfo.value) and "'aws'" in str(excinfo.value)
+    assert "'local'" in str(excinfo.value)
+    assert "'aws'" in str(excinfo.value)
 
 
 @pytest.fixture
@@ -92,7 +93,7 @@ def test_request_moto_does_not_answer_is_refused(socket_connections):
     assert socket_connections == []
 
 
-def test_endpoint_url_from_the_environment_is_ignored_or_refused(monkeypatch, socket_connections):
+def test_environment_endpoint_url_never_used(monkeypatch, socket_connections):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://sagelab-forbidden.invalid")
 
     with sandbox.connect() as session:
