@@ -1,6 +1,6 @@
 """The local sandbox's promise: no AWS request leaves the machine.
 
-moto answers every request for an AWS host while the mock is active, so botocore never
+moto handles every request for an AWS host while the mock is active, so botocore never
 reaches its HTTP layer. While a local session is open, this guard replaces that HTTP
 layer's `send` with one that refuses every destination except the loopback interface
 (where a `python -m sandbox serve` server may listen). A request that moto did not
@@ -18,7 +18,7 @@ from botocore.httpsession import URLLib3Session
 
 
 class SandboxNetworkError(ConnectionError):
-    """A request that the local sandbox refused to send over the network."""
+    """A request that the local sandbox blocked from leaving the machine."""
 
 
 _lock = threading.Lock()
@@ -39,7 +39,7 @@ def is_loopback(url: str) -> bool:
 def _guarded_send(self: URLLib3Session, request: Any) -> Any:
     if _active and not is_loopback(request.url):
         raise SandboxNetworkError(
-            f"the local sandbox refused to send {request.method} {request.url} over the network: "
+            f"the local sandbox blocked {request.method} {request.url} from leaving the machine: "
             "in local mode every AWS call is answered on this machine. Remove AWS_ENDPOINT_URL "
             "and endpoint_url overrides, or set SAGELAB_BACKEND=aws to use a real account."
         )

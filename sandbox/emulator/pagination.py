@@ -66,7 +66,7 @@ def list_jobs(
     default_sort: str,
     default_order: str,
 ) -> dict[str, Any]:
-    """Answer a List*Jobs request: name, status and time filters, sort, then one page.
+    """Build a List*Jobs response: name, status and time filters, sort, then one page.
 
     Each job needs `name`, `status` (an enum whose value is the API string),
     `creation_time`, `last_modified_time` and `summary()`.

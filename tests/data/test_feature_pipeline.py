@@ -145,7 +145,9 @@ def test_split_shares_and_stratification(claims: pd.DataFrame) -> None:
         assert part["OUTCOME"].mean() == pytest.approx(overall, abs=0.005)
         assert list(part.index) == list(range(len(part)))
     ids = [set(part["ID"]) for part in (train, validation, test)]
-    assert not ids[0] & ids[1] and not ids[0] & ids[2] and not ids[1] & ids[2]
+    assert not ids[0] & ids[1]
+    assert not ids[0] & ids[2]
+    assert not ids[1] & ids[2]
     assert set().union(*ids) == set(claims["ID"])
 
 
@@ -189,7 +191,9 @@ def test_training_csv_label_first(claims: pd.DataFrame) -> None:
     assert cells.shape[1] == 1 + len(FEATURE_NAMES)
     assert set(np.unique(cells[:, 0])) == {0.0, 1.0}
     assert np.array_equal(cells[:, 0], prepared.validation["OUTCOME"].to_numpy())
-    assert "True" not in text and "False" not in text and "nan" not in text
+    assert "True" not in text
+    assert "False" not in text
+    assert "nan" not in text
 
     summary = check_training_csv(text)
     assert (summary.rows, summary.features) == (1_500, len(FEATURE_NAMES))

@@ -47,7 +47,7 @@ DISTINCT_FORMAT_MIN_VALUES = 256
 
 @dataclass
 class InferenceResponse:
-    """What the container answers to one /invocations request."""
+    """The container's response to one /invocations request."""
 
     status: int
     body: bytes
@@ -115,7 +115,7 @@ def _load_booster(name: str, raw: bytes) -> xgb.Booster:
 
 
 class XGBoostModelServer:
-    """Answers invocations with the boosters of one model archive."""
+    """Serves invocations with the boosters of one model archive."""
 
     def __init__(self, boosters: list[xgb.Booster], environment: Mapping[str, str]) -> None:
         if not boosters:
@@ -156,7 +156,7 @@ class XGBoostModelServer:
         return int(self._boosters[0].num_features())
 
     def execution_parameters(self) -> dict[str, object]:
-        """Return the /execution-parameters answer used by batch transform."""
+        """Return the /execution-parameters response that batch transform reads."""
         return {
             "MaxConcurrentTransforms": os.cpu_count() or 1,
             "BatchStrategy": "MULTI_RECORD",

@@ -145,7 +145,7 @@ def _xgboost_version(spec: dict[str, Any]) -> str:
 
 def _tar_gz(directory: Path) -> bytes:
     buffer = io.BytesIO()
-    # tarfile compresses at level 9 unless told otherwise, which takes tens of times
+    # tarfile compresses at level 9 by default, which takes tens of times
     # longer than gzip's usual level 6 for an archive only a few percent smaller.
     with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=GZIP_LEVEL) as archive:
         for path in sorted(directory.rglob("*")):

@@ -43,7 +43,7 @@ class TrainingJobs:
         tuning_job_arn: str | None = None,
         metric_listener: MetricListener | None = None,
     ) -> TrainingJob:
-        """Create a job and queue it; `metric_listener` sees each per-round metric value."""
+        """Create a job and queue it; `metric_listener` receives each per-round metric value."""
         check_request("CreateTrainingJob", request)
         name = request["TrainingJobName"]
         arn = self._arn(name)
