@@ -17,7 +17,7 @@ import botocore.session
 from botocore.config import Config
 
 from . import guard, images
-from .waiters import fast_waiter_path
+from .waiters import fast_waiter_path, sleep_full_delay, wake_on_change
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +145,7 @@ class _LocalMock:
                 cls._mock = mock_aws()
                 cls._mock.start(reset=True)
                 guard.activate()
+                wake_on_change()
                 os.environ["AWS_DATA_PATH"] = _prepend_path(
                     str(fast_waiter_path()), os.environ.get("AWS_DATA_PATH")
                 )
@@ -160,6 +161,7 @@ class _LocalMock:
 
                 stop_running_jobs()
                 guard.deactivate()
+                sleep_full_delay()
                 cls._mock.stop()
                 cls._mock = None
                 logger.info("local sandbox stopped and its state dropped")

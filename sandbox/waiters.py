@@ -2,11 +2,20 @@
 
 The service's waiters poll every 30 to 120 seconds because real jobs take minutes. In
 the sandbox a job ends within seconds, so the local session loads a copy of botocore's
-waiter definitions with a short delay (0.2 s, 0.1 s for batch transform) and the same
-total wait (Delay x MaxAttempts).
+waiter definitions with a delay of 0.2 s and the same total wait (Delay x MaxAttempts).
 botocore's loader looks in the session's search paths before its bundled data, so the
 copy shadows the original for clients of that session (and of sessions created after
 AWS_DATA_PATH is set).
+
+The service runs in the caller's process, so a waiter need not sleep out its delay
+after the job has ended. While a local session is open, the sleep between two polls of
+botocore's waiters ends early when a sandbox job ends or an endpoint changes status (see
+`sandbox.emulator.changes`). The waiter still decides from Describe responses with
+botocore's acceptors, and every API call keeps its latency. An early wake uses one of
+the waiter's attempts. A resource changes status a handful of times in its life and a
+local waiter has thousands of attempts, so the total wait stays as long as the service's.
+A waiter on a real account, or on a sandbox server in another process, sleeps its full
+delay.
 """
 
 from __future__ import annotations
@@ -15,17 +24,17 @@ import json
 import math
 import os
 import tempfile
+import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import botocore.session
+import botocore.waiter
+
+from .emulator.changes import sleep_until_change
 
 LOCAL_DELAY_SECONDS = 0.2
-# DescribeTransformJob is cheap through moto (about 4 ms, against 8 to 11 ms for a training
-# job, whose response carries its metric definitions). Transform jobs also often end in
-# under a second, so their waiter polls every 20 ms. While it waits, polling takes an
-# estimated fifth of one core (a 4 ms describe every 20 ms).
-FAST_WAITER_DELAYS = {"TransformJobCompletedOrStopped": 0.02}
 SERVICES = ("sagemaker",)
 
 
@@ -44,12 +53,36 @@ def _write_service_waiters(root: Path, service: str) -> None:
     if target.exists():
         return
     model: dict[str, Any] = loader.load_service_model(service, "waiters-2", api_version)
-    for name, waiter in model["waiters"].items():
+    for waiter in model["waiters"].values():
         total = waiter["delay"] * waiter["maxAttempts"]
-        delay = FAST_WAITER_DELAYS.get(name, LOCAL_DELAY_SECONDS)
-        waiter["delay"] = delay
-        waiter["maxAttempts"] = math.ceil(total / delay)
+        waiter["delay"] = LOCAL_DELAY_SECONDS
+        waiter["maxAttempts"] = math.ceil(total / LOCAL_DELAY_SECONDS)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_suffix(".tmp")
     temporary.write_text(json.dumps(model))
     temporary.replace(target)
+
+
+class _WaiterClock:
+    """Stands in for the `time` module inside botocore.waiter, which only calls sleep()."""
+
+    def __init__(self, real: ModuleType) -> None:
+        self._real = real
+
+    def sleep(self, seconds: float) -> None:
+        sleep_until_change(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def wake_on_change() -> None:
+    """Let botocore's waiters wake when a sandbox resource changes status."""
+    if not isinstance(botocore.waiter.time, _WaiterClock):
+        botocore.waiter.time = _WaiterClock(time)  # type: ignore[assignment]
+
+
+def sleep_full_delay() -> None:
+    """Give botocore's waiters their plain sleep back."""
+    if isinstance(botocore.waiter.time, _WaiterClock):
+        botocore.waiter.time = time

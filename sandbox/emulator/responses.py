@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker.responses import SageMakerResponse
 
+from . import changes
 from .backend import SandboxSageMakerBackend
 
 
 class SandboxSageMakerResponse(SageMakerResponse):
+    def call_action(self) -> TYPE_RESPONSE:
+        changes.observe()
+        return super().call_action()
+
     @property
     def sandbox(self) -> SandboxSageMakerBackend:
         backend = self.sagemaker_backend

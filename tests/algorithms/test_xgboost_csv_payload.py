@@ -42,7 +42,7 @@ def random_payload(seed: int, forms: list[str]) -> str:
 def field_by_field(text: str, monkeypatch: pytest.MonkeyPatch) -> np.ndarray:
     with monkeypatch.context() as patch:
         patch.setattr(data, "_read_rectangular_payload", lambda raw, delimiter: None)
-        return data.read_csv_payload(text)
+        return data.read_csv_payload(text.encode())
 
 
 def assert_same_floats(parsed: np.ndarray, expected: np.ndarray) -> None:
@@ -57,13 +57,13 @@ def assert_same_floats(parsed: np.ndarray, expected: np.ndarray) -> None:
 @pytest.mark.parametrize("seed", range(16))
 def test_fast_csv_parse_matches_field_parse(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     text = random_payload(seed, VALID_FORMS)
-    assert len(text) >= data.FAST_PAYLOAD_MIN_CHARACTERS
+    assert len(text) >= data.FAST_PAYLOAD_MIN_BYTES
     assert (
         data._read_rectangular_payload(text.encode(), DELIMITERS[seed % len(DELIMITERS)])
         is not None
     )
 
-    assert_same_floats(data.read_csv_payload(text), field_by_field(text, monkeypatch))
+    assert_same_floats(data.read_csv_payload(text.encode()), field_by_field(text, monkeypatch))
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -73,6 +73,6 @@ def test_fast_csv_parse_keeps_field_errors(seed: int, monkeypatch: pytest.Monkey
         field_by_field(text, monkeypatch)
 
     with pytest.raises(ValueError) as raised:
-        data.read_csv_payload(text)
+        data.read_csv_payload(text.encode())
 
     assert str(raised.value) == str(expected.value)

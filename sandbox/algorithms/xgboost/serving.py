@@ -283,7 +283,7 @@ def parse_payload(
         raise ValueError(f"Content-type {content_type} is not supported.")
     if data_format == data.CSV:
         try:
-            table = data.read_csv_payload(body.strip().decode("utf-8"))
+            table = data.read_csv_payload(body.strip())
             if table.shape[1] == array_width and _dmatrix_accepts(table):
                 return table
             return _dmatrix(table)

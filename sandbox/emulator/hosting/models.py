@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import changes
 from ..lifecycle import utcnow
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ class Endpoint:
         if failure_reason is not None:
             self.failure_reason = failure_reason
         self.last_modified_time = utcnow()
+        changes.notify()
 
     def describe(self) -> dict[str, Any]:
         described: dict[str, Any] = {

@@ -6,6 +6,7 @@ import copy
 import logging
 from typing import TYPE_CHECKING, Any
 
+from .. import changes
 from ..arns import sagemaker_arn
 from ..constraints import check_request
 from ..exceptions import ValidationException
@@ -232,6 +233,7 @@ class Hosting:
         key = endpoint.name.lower()
         if self.endpoints.get(key) is endpoint:
             del self.endpoints[key]
+            changes.notify()
         with endpoint.lock:
             endpoint.variants = []
             endpoint.capture = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from .. import changes
 from ..lifecycle import JobStatus, utcnow
 from .models import TrainingJob
 
@@ -29,6 +30,7 @@ def finish(
     job.enter(secondary_status or status.value)
     job.status = status
     job.finished.set()
+    changes.notify()
     if status is JobStatus.FAILED:
         logger.info("training job %s: failed: %s", job.name, job.failure_reason)
     else:

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import changes
 from ..lifecycle import JobStatus, utcnow
 
 FAILURE_REASON_LIMIT = 1024
@@ -33,6 +34,7 @@ class TransformJob:
     def set_status(self, status: JobStatus) -> None:
         self.status = status
         self.last_modified_time = utcnow()
+        changes.notify()
 
     def finish(self, status: JobStatus, failure_reason: str | None = None) -> None:
         """End the job: set the terminal status, end time and failure reason."""

