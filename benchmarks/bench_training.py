@@ -26,7 +26,7 @@ from sandbox.emulator import workers
 from sandbox.emulator.instances import vcpus
 
 INSTANCE_TYPE = "ml.m5.large"
-REPEATS = 3
+REPEATS = 5
 HYPERPARAMETERS = {
     "objective": "binary:logistic",
     "eval_metric": "auc",

@@ -6,6 +6,8 @@ aws/sagemaker-xgboost-container, images 1.3-1 to 3.0-5).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 MAXIMIZE_METRICS: frozenset[str] = frozenset(
     {
         "accuracy",
@@ -81,13 +83,22 @@ def platform_metric_definitions() -> list[dict[str, str]]:
     NOTE: the service's own list has about 40 entries whose exact membership is
     not documented; this covers every metric the container can print.
     """
-    definitions = []
+    return [{"Name": name, "Regex": regex} for name, regex, _ in _platform_metrics()]
+
+
+def platform_metric_markers() -> dict[str, str]:
+    """Map each platform regex to a text that every line it matches contains.
+
+    A search for a pattern that starts with ``.*`` tries every start position of the
+    line, so looking for that text first skips most of the 66 searches per line.
+    """
+    return {regex: marker for _, regex, marker in _platform_metrics()}
+
+
+def _platform_metrics() -> Iterator[tuple[str, str, str]]:
+    """Yield the name, regex and marker text of each platform metric."""
     for channel in ("train", "validation"):
         for metric in ALL_METRICS:
-            definitions.append(
-                {
-                    "Name": f"{channel}:{metric}",
-                    "Regex": rf".*\[[0-9]+\].*#011{channel}-{metric}:{_NUMBER_PATTERN}.*",
-                }
-            )
-    return definitions
+            marker = f"#011{channel}-{metric}:"
+            regex = rf".*\[[0-9]+\].*{marker}{_NUMBER_PATTERN}.*"
+            yield f"{channel}:{metric}", regex, marker

@@ -34,8 +34,11 @@ class TrainingLog:
         self.job = job
         self.stream = f"{job.name}/{host}-{epoch}"
         self._writer = LogStreamWriter(job.account_id, job.region, LOG_GROUP, self.stream)
+        from ...algorithms.xgboost.metrics import platform_metric_markers
+
+        markers = platform_metric_markers()
         self._metrics = [
-            (definition["Name"], re.compile(definition["Regex"]))
+            (definition["Name"], re.compile(definition["Regex"]), markers.get(definition["Regex"]))
             for definition in metric_definitions
         ]
         self._latest: dict[str, dict[str, Any]] = {}
@@ -52,7 +55,9 @@ class TrainingLog:
 
     def _extract_metrics(self, message: str) -> None:
         found: list[dict[str, Any]] = []
-        for name, regex in self._metrics:
+        for name, regex, marker in self._metrics:
+            if marker is not None and marker not in message:
+                continue
             match = regex.search(message)
             if match is None or not match.groups():
                 continue
