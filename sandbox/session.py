@@ -158,8 +158,10 @@ class _LocalMock:
             cls._sessions -= 1
             if cls._sessions == 0:
                 from .emulator import stop_running_jobs
+                from .emulator.transform import servers
 
                 stop_running_jobs()
+                servers.clear()
                 guard.deactivate()
                 sleep_full_delay()
                 cls._mock.stop()

@@ -30,6 +30,7 @@ from .records import (
     response_records,
     split_records,
 )
+from .servers import model_server
 
 if TYPE_CHECKING:
     from ...algorithms.xgboost import XGBoostModelServer
@@ -119,7 +120,7 @@ def _run(job: TransformJob, model: Model, store: S3Store) -> None:
 def _load_server(
     job: TransformJob, model: Model, store: S3Store, log: TransformLog
 ) -> XGBoostModelServer:
-    from ...algorithms.xgboost import ModelLoadError, XGBoostModelServer
+    from ...algorithms.xgboost import ModelLoadError
 
     container = model.container
     image = container.get("Image", "")
@@ -140,7 +141,7 @@ def _load_server(
         "SAGEMAKER_BATCH": "True",
     }
     try:
-        server = XGBoostModelServer.from_model_archive(archive, environment)
+        server = model_server(archive, environment)
     except ModelLoadError as error:
         log.instance(f"Unable to load model: {error}")
         raise TransformFailure(
