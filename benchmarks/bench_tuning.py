@@ -16,18 +16,23 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-import sandbox
-from sagelab.data import load_claims
-from sagelab.features import prepare_all, to_training_csv
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "sandbox" / "tuning"))
+
+from tuning_helpers import definition  # noqa: E402
+
+import sandbox  # noqa: E402
+from sagelab.data import load_claims  # noqa: E402
+from sagelab.features import prepare_all, to_training_csv  # noqa: E402
 
 PREFIX = "bench-tuning"
 JOBS = 20
 PARALLEL = 2
 SEEDS = (1, 2, 3, 4, 5)
 MAX_RATIO = 0.65
-STATIC = {"objective": "binary:logistic", "num_round": "50", "eval_metric": "auc"}
+STATIC = {"num_round": "50", "eval_metric": "auc"}
 RANGES: dict[str, Any] = {
     "ContinuousParameterRanges": [
         {"Name": "eta", "MinValue": "0.01", "MaxValue": "0.5", "ScalingType": "Logarithmic"},
@@ -50,33 +55,6 @@ def upload_course_data(session: sandbox.Session) -> None:
     for channel, frame in (("train", prepared.train), ("validation", prepared.validation)):
         body = to_training_csv(frame).encode()
         s3.put_object(Bucket=session.bucket, Key=f"{PREFIX}/{channel}/data.csv", Body=body)
-
-
-def definition(session: sandbox.Session) -> dict[str, Any]:
-    return {
-        "StaticHyperParameters": STATIC,
-        "AlgorithmSpecification": {
-            "TrainingImage": session.image_uri("xgboost", "1.7-1"),
-            "TrainingInputMode": "File",
-        },
-        "RoleArn": session.role_arn,
-        "InputDataConfig": [
-            {
-                "ChannelName": channel,
-                "ContentType": "text/csv",
-                "DataSource": {
-                    "S3DataSource": {
-                        "S3DataType": "S3Prefix",
-                        "S3Uri": f"s3://{session.bucket}/{PREFIX}/{channel}/",
-                    }
-                },
-            }
-            for channel in ("train", "validation")
-        ],
-        "OutputDataConfig": {"S3OutputPath": f"s3://{session.bucket}/{PREFIX}/output"},
-        "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 5},
-        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
-    }
 
 
 def run_tuning(
@@ -103,7 +81,7 @@ def run_tuning(
             "ParameterRanges": RANGES,
             "RandomSeed": seed,
         },
-        TrainingJobDefinition=definition(session),
+        TrainingJobDefinition=definition(session, STATIC, prefix=PREFIX),
     )
     while True:
         described = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)

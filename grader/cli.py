@@ -183,44 +183,25 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", "-v", action="store_true", help="log every step")
 
 
+# Resource limit options: flag, field of defaults.LIMITS, help text.
+_LIMIT_OPTIONS = (
+    ("--cell-timeout", "cell_timeout", "seconds per cell"),
+    ("--notebook-timeout", "notebook_timeout", "seconds per notebook"),
+    ("--memory-mb", "memory_mb", "kernel data segment limit in MiB"),
+    ("--processes", "processes", "processes and threads per kernel"),
+    ("--file-size-mb", "file_size_mb", "largest file a kernel may write, in MiB"),
+    ("--output-kb", "output_kb_per_cell", "output kept per cell, in KiB"),
+)
+
+
 def _add_limits(parser: argparse.ArgumentParser) -> None:
-    limits = defaults.LIMITS
-    parser.add_argument(
-        "--cell-timeout",
-        type=int,
-        default=limits.cell_timeout,
-        help="seconds per cell (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--notebook-timeout",
-        type=int,
-        default=limits.notebook_timeout,
-        help="seconds per notebook (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--memory-mb",
-        type=int,
-        default=limits.memory_mb,
-        help="kernel data segment limit in MiB (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--processes",
-        type=int,
-        default=limits.processes,
-        help="processes and threads per kernel (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--file-size-mb",
-        type=int,
-        default=limits.file_size_mb,
-        help="largest file a kernel may write, in MiB (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--output-kb",
-        type=int,
-        default=limits.output_kb_per_cell,
-        help="output kept per cell, in KiB (default: %(default)s)",
-    )
+    for flag, field, text in _LIMIT_OPTIONS:
+        parser.add_argument(
+            flag,
+            type=int,
+            default=getattr(defaults.LIMITS, field),
+            help=f"{text} (default: %(default)s)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:

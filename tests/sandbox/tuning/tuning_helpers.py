@@ -37,8 +37,9 @@ def definition(
     session: sandbox.Session,
     static: dict[str, str] | None = None,
     image_version: str = "1.7-1",
+    prefix: str = PREFIX,
 ) -> dict[str, Any]:
-    """Return a TrainingJobDefinition for the built-in XGBoost on the test data."""
+    """Return a TrainingJobDefinition for the built-in XGBoost on the data under `prefix`."""
     hyperparameters = {"objective": "binary:logistic", "num_round": "20"}
     hyperparameters.update(static or {})
     return {
@@ -55,13 +56,13 @@ def definition(
                 "DataSource": {
                     "S3DataSource": {
                         "S3DataType": "S3Prefix",
-                        "S3Uri": f"s3://{session.bucket}/{PREFIX}/{channel}",
+                        "S3Uri": f"s3://{session.bucket}/{prefix}/{channel}",
                     }
                 },
             }
             for channel in ("train", "validation")
         ],
-        "OutputDataConfig": {"S3OutputPath": f"s3://{session.bucket}/{PREFIX}/output"},
+        "OutputDataConfig": {"S3OutputPath": f"s3://{session.bucket}/{prefix}/output"},
         "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 5},
         "StoppingCondition": {"MaxRuntimeInSeconds": 600},
     }
