@@ -9,13 +9,12 @@ AWS_DATA_PATH is set).
 
 The service runs in the caller's process, so a waiter need not sleep out its delay
 after the job has ended. While a local session is open, the sleep between two polls of
-botocore's waiters ends early when a sandbox job ends or an endpoint changes status (see
-`sandbox.emulator.changes`). The waiter still decides from Describe responses with
-botocore's acceptors, and every API call keeps its latency. An early wake uses one of
-the waiter's attempts. A resource changes status a handful of times in its life and a
-local waiter has thousands of attempts, so the total wait stays as long as the service's.
-A waiter on a real account, or on a sandbox server in another process, sleeps its full
-delay.
+botocore's waiters ends early when the job or endpoint that the last Describe call named
+ends or changes status (see `sandbox.emulator.changes`). The waiter still decides from
+Describe responses with botocore's acceptors, and every API call keeps its latency. An
+early wake uses one of the waiter's attempts, but only a change of the waited-for
+resource causes one, and such a change is what the waiter waits for. A waiter on a real
+account, or on a sandbox server in another process, sleeps its full delay.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ import json
 import math
 import os
 import tempfile
-import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -64,25 +62,30 @@ def _write_service_waiters(root: Path, service: str) -> None:
 
 
 class _WaiterClock:
-    """Stands in for the `time` module inside botocore.waiter, which only calls sleep()."""
+    """Stands in for the `time` module inside botocore.waiter, which only calls sleep().
 
-    def __init__(self, real: ModuleType) -> None:
-        self._real = real
+    It wraps whatever botocore.waiter used before (the module, or a test's stand-in), and
+    sleeps with it whenever there is no sandbox resource to wait for.
+    """
+
+    def __init__(self, previous: ModuleType) -> None:
+        self.previous = previous
 
     def sleep(self, seconds: float) -> None:
-        sleep_until_change(seconds)
+        sleep_until_change(seconds, fallback=self.previous.sleep)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
+        return getattr(self.previous, name)
 
 
 def wake_on_change() -> None:
-    """Let botocore's waiters wake when a sandbox resource changes status."""
+    """Let botocore's waiters wake when the sandbox resource they wait for changes."""
     if not isinstance(botocore.waiter.time, _WaiterClock):
-        botocore.waiter.time = _WaiterClock(time)  # type: ignore[assignment]
+        botocore.waiter.time = _WaiterClock(botocore.waiter.time)  # type: ignore[assignment]
 
 
 def sleep_full_delay() -> None:
-    """Give botocore's waiters their plain sleep back."""
-    if isinstance(botocore.waiter.time, _WaiterClock):
-        botocore.waiter.time = time
+    """Give botocore.waiter back what it used before `wake_on_change()`."""
+    clock = botocore.waiter.time
+    if isinstance(clock, _WaiterClock):
+        botocore.waiter.time = clock.previous

@@ -1,42 +1,65 @@
-"""Tell local waiters when a sandbox resource changes status.
+"""Tell local waiters when the resource they wait for changes status.
 
-A process-wide counter goes up each time a job ends, an endpoint changes status or an
-endpoint is deleted: the changes that the service's waiters wait for. Each SageMaker
-request records the counter's value on the thread that sends it, before it reads any
-state. `sleep_until_change()` then ends as soon as the counter has moved past that value,
-or after the given seconds, whichever comes first. The recorded value is used once: a
-thread that has sent no sandbox request since its last sleep sleeps the full time.
+Each job and endpoint has a counter that goes up when the job ends, the endpoint changes
+status or the endpoint is deleted: the changes that the service's waiters wait for. A
+resource is named by the request parameter that names it (`TrainingJobName`,
+`TransformJobName`, `HyperParameterTuningJobName`, `EndpointName`) and its name.
+
+Each SageMaker request records, on the thread that sends it and before it reads any
+state, the counter of the resource it names. `sleep_until_change()` then ends as soon as
+that counter has moved, or after the given seconds, whichever comes first. The recorded
+value is used once: a thread that has sent no request naming a resource since its last
+sleep sleeps the full time.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
+
+RESOURCE_PARAMETERS = (
+    "TrainingJobName",
+    "TransformJobName",
+    "HyperParameterTuningJobName",
+    "EndpointName",
+)
 
 _changed = threading.Condition()
-_counter = 0
+_counters: dict[tuple[str, str], int] = {}
 _seen = threading.local()
 
 
-def notify() -> None:
-    """Record that a resource changed status and wake every sleeping waiter."""
-    global _counter
+def notify(parameter: str, name: str) -> None:
+    """Record that the resource named `name` by `parameter` changed; wake its waiters."""
+    key = (parameter, name.lower())
     with _changed:
-        _counter += 1
+        _counters[key] = _counters.get(key, 0) + 1
         _changed.notify_all()
 
 
-def observe() -> None:
-    """Remember, on the calling thread, the counter as a request starts reading state."""
-    _seen.counter = _counter
+def observe(request: Mapping[str, object]) -> None:
+    """Remember, on the calling thread, the counter of the resource a request names."""
+    _seen.key = None
+    for parameter in RESOURCE_PARAMETERS:
+        name = request.get(parameter)
+        if isinstance(name, str) and name:
+            key = (parameter, name.lower())
+            _seen.key = key
+            _seen.counter = _counters.get(key, 0)
+            return
 
 
-def sleep_until_change(seconds: float) -> None:
-    """Sleep `seconds`, or less when a status changed after this thread's last request."""
-    since = getattr(_seen, "counter", None)
-    _seen.counter = None
-    if since is None:
-        time.sleep(seconds)
+def sleep_until_change(seconds: float, fallback: Callable[[float], None] = time.sleep) -> None:
+    """Sleep `seconds`, or less when the resource of this thread's last request changed.
+
+    Without such a request since the last sleep, `fallback` sleeps the full time.
+    """
+    key = getattr(_seen, "key", None)
+    since = getattr(_seen, "counter", 0)
+    _seen.key = None
+    if key is None:
+        fallback(seconds)
         return
     with _changed:
-        _changed.wait_for(lambda: _counter != since, timeout=seconds)
+        _changed.wait_for(lambda: _counters.get(key, 0) != since, timeout=seconds)

@@ -14,7 +14,7 @@ from .backend import SandboxSageMakerBackend
 
 class SandboxSageMakerResponse(SageMakerResponse):
     def call_action(self) -> TYPE_RESPONSE:
-        changes.observe()
+        changes.observe(self._get_params())
         return super().call_action()
 
     @property

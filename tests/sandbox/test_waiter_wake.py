@@ -1,10 +1,11 @@
-"""Local waiters wake when a sandbox resource changes status instead of sleeping out Delay."""
+"""Local waiters wake when the resource they wait for changes, instead of sleeping out Delay."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from unittest import mock
 
 import botocore.waiter
 from sandbox_helpers import make_rows, to_csv, training_request, upload_channels
@@ -14,6 +15,7 @@ from sandbox.emulator import changes
 
 LONG_DELAY = 300.0
 JOIN_SECONDS = 60.0
+JOB = {"TrainingJobName": "waited-for"}
 
 
 def _sleep_in_thread(seconds: float, before: Callable[[], None] | None = None) -> threading.Thread:
@@ -31,12 +33,12 @@ def test_sleep_ends_on_later_change():
     observed = threading.Event()
 
     def observe_then_signal() -> None:
-        changes.observe()
+        changes.observe(JOB)
         observed.set()
 
     thread = _sleep_in_thread(LONG_DELAY, before=observe_then_signal)
     observed.wait()
-    changes.notify()
+    changes.notify("TrainingJobName", "Waited-For")
 
     thread.join(JOIN_SECONDS)
     assert not thread.is_alive()
@@ -44,8 +46,8 @@ def test_sleep_ends_on_later_change():
 
 def test_sleep_sees_earlier_change():
     def observe_then_change() -> None:
-        changes.observe()
-        changes.notify()
+        changes.observe(JOB)
+        changes.notify("TrainingJobName", "waited-for")
 
     thread = _sleep_in_thread(LONG_DELAY, before=observe_then_change)
 
@@ -53,13 +55,23 @@ def test_sleep_sees_earlier_change():
     assert not thread.is_alive()
 
 
+def test_sleep_ignores_other_resources():
+    changes.observe(JOB)
+    started = time.monotonic()
+    changes.notify("TrainingJobName", "another-job")
+    changes.notify("EndpointName", "waited-for")
+    changes.sleep_until_change(0.05)
+
+    assert time.monotonic() - started >= 0.05
+
+
 def test_sleep_without_request_lasts_full_time():
-    changes.observe()
-    changes.notify()
+    changes.observe(JOB)
+    changes.notify("TrainingJobName", "waited-for")
     changes.sleep_until_change(0.0)
 
     started = time.monotonic()
-    changes.notify()
+    changes.notify("TrainingJobName", "waited-for")
     changes.sleep_until_change(0.05)
 
     assert time.monotonic() - started >= 0.05
@@ -92,3 +104,13 @@ def test_waiter_sleep_restored_after_close():
         assert botocore.waiter.time is not time
 
     assert botocore.waiter.time is time
+
+
+def test_waiter_keeps_patched_clock():
+    with mock.patch("botocore.waiter.time") as clock:
+        with sandbox.connect():
+            changes.observe({})
+            botocore.waiter.time.sleep(1.5)
+
+        assert botocore.waiter.time is clock
+    clock.sleep.assert_called_once_with(1.5)

@@ -143,7 +143,7 @@ class Endpoint:
         if failure_reason is not None:
             self.failure_reason = failure_reason
         self.last_modified_time = utcnow()
-        changes.notify()
+        changes.notify("EndpointName", self.name)
 
     def describe(self) -> dict[str, Any]:
         described: dict[str, Any] = {

@@ -233,7 +233,7 @@ class Hosting:
         key = endpoint.name.lower()
         if self.endpoints.get(key) is endpoint:
             del self.endpoints[key]
-            changes.notify()
+            changes.notify("EndpointName", endpoint.name)
         with endpoint.lock:
             endpoint.variants = []
             endpoint.capture = None

@@ -30,7 +30,7 @@ def finish(
     job.enter(secondary_status or status.value)
     job.status = status
     job.finished.set()
-    changes.notify()
+    changes.notify("TrainingJobName", job.name)
     if status is JobStatus.FAILED:
         logger.info("training job %s: failed: %s", job.name, job.failure_reason)
     else:

@@ -34,7 +34,7 @@ class TransformJob:
     def set_status(self, status: JobStatus) -> None:
         self.status = status
         self.last_modified_time = utcnow()
-        changes.notify()
+        changes.notify("TransformJobName", self.name)
 
     def finish(self, status: JobStatus, failure_reason: str | None = None) -> None:
         """End the job: set the terminal status, end time and failure reason."""

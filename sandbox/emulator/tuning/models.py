@@ -133,7 +133,7 @@ class TuningJob:
             self.end_time = self.last_modified_time = utcnow()
             if failure_reason is not None:
                 self.failure_reason = failure_reason[:FAILURE_REASON_LIMIT]
-        changes.notify()
+        changes.notify("HyperParameterTuningJobName", self.name)
         if status is TuningStatus.FAILED:
             logger.info("tuning job %s: failed: %s", self.name, failure_reason)
         else:
