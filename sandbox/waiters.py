@@ -12,9 +12,9 @@ after the job has ended. While a local session is open, the sleep between two po
 botocore's waiters ends early when the job or endpoint that the last Describe call named
 ends or changes status (see `sandbox.emulator.changes`). The waiter still decides from
 Describe responses with botocore's acceptors, and every API call keeps its latency. An
-early wake uses one of the waiter's attempts, but only a change of the waited-for
-resource causes one, and such a change is what the waiter waits for. A waiter on a real
-account, or on a sandbox server in another process, sleeps its full delay.
+early wake uses one of the waiter's attempts. Only a change of the waited-for resource
+causes one, and that change is what the waiter waits for. A waiter on a real account, or
+on a sandbox server in another process, sleeps its full delay.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def _write_service_waiters(root: Path, service: str) -> None:
 
 
 class _WaiterClock:
-    """Stands in for the `time` module inside botocore.waiter, which only calls sleep().
+    """A stand-in for the `time` module inside botocore.waiter, which only calls sleep().
 
     It wraps whatever botocore.waiter used before (the module, or a test's stand-in), and
     sleeps with it whenever there is no sandbox resource to wait for.

@@ -31,7 +31,7 @@ _seen = threading.local()
 
 
 def notify(parameter: str, name: str) -> None:
-    """Record that the resource named `name` by `parameter` changed; wake its waiters."""
+    """Record that the resource named `name` by `parameter` changed, and wake its waiters."""
     key = (parameter, name.lower())
     with _changed:
         _counters[key] = _counters.get(key, 0) + 1

@@ -109,6 +109,7 @@ def test_waiter_sleep_restored_after_close():
 def test_waiter_keeps_patched_clock():
     with mock.patch("botocore.waiter.time") as clock:
         with sandbox.connect():
+            # The thread's last request names no resource, so the sleep uses the clock.
             changes.observe({})
             botocore.waiter.time.sleep(1.5)
 

@@ -30,12 +30,12 @@ class TrainingLog:
     def __init__(
         self, job: TrainingJob, metric_definitions: list[dict[str, str]], host: str = "algo-1"
     ) -> None:
+        from ...algorithms.xgboost.metrics import platform_metric_markers
+
         epoch = int(job.creation_time.timestamp())
         self.job = job
         self.stream = f"{job.name}/{host}-{epoch}"
         self._writer = LogStreamWriter(job.account_id, job.region, LOG_GROUP, self.stream)
-        from ...algorithms.xgboost.metrics import platform_metric_markers
-
         markers = platform_metric_markers()
         self._metrics = [
             (definition["Name"], re.compile(definition["Regex"]), markers.get(definition["Regex"]))
